@@ -1,0 +1,5 @@
+"""tfbsl: Bayesian deep-learning layers for Keras 3 on TensorFlow Probability."""
+
+__version__ = "0.1.0"
+
+from tfbsl import layers  # noqa: F401

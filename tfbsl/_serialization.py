@@ -1,0 +1,68 @@
+"""Serialising user functions (make_distribution_fn, factories) in configs.
+
+Registered functions serialise by name, as Keras does for activations. A Python
+lambda is stored as bytecode, as `keras.layers.Lambda` does, and loading it
+needs `safe_mode=False`. Its globals on reload hold the usual names of
+distribution code (`tf`, `tfp`, `tfd`, `tfb`, `keras`, `ops`, `np`).
+"""
+
+import types
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+from keras.src.saving import serialization_lib
+from keras.src.utils import python_utils
+
+_LAMBDA_GLOBALS = {
+    "tf": tf,
+    "tfp": tfp,
+    "tfd": tfp.distributions,
+    "tfb": tfp.bijectors,
+    "keras": keras,
+    "ops": keras.ops,
+    "np": np,
+}
+
+
+def serialize_fn(fn):
+    """Config entry for a callable (None stays None)."""
+    if fn is None:
+        return None
+    if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>":
+        code, defaults, closure = python_utils.func_dump(fn)
+        return {
+            "class_name": "__lambda__",
+            "config": {"code": code, "defaults": defaults, "closure": closure},
+        }
+    return serialization_lib.serialize_keras_object(fn)
+
+
+def deserialize_fn(config, custom_objects=None, safe_mode=None):
+    """Inverse of `serialize_fn`; a lambda needs `safe_mode=False`."""
+    if config is None or callable(config):
+        return config
+    if isinstance(config, dict) and config.get("class_name") == "__lambda__":
+        safe = safe_mode if safe_mode is not None else (
+            serialization_lib.in_safe_mode()
+        )
+        if safe is not False:
+            raise ValueError(
+                "Requested the deserialization of a Python lambda (a tfbsl "
+                "layer's function argument). This can run arbitrary code and "
+                "is disallowed by default. If you trust the file, pass "
+                "`safe_mode=False` to `keras.saving.load_model`, or register "
+                "the function with `keras.saving.register_keras_serializable`."
+            )
+        inner = config["config"]
+        globs = dict(_LAMBDA_GLOBALS)
+        return python_utils.func_load(
+            inner["code"],
+            defaults=inner["defaults"],
+            closure=inner["closure"],
+            globs=globs,
+        )
+    return serialization_lib.deserialize_keras_object(
+        config, custom_objects=custom_objects
+    )

@@ -1,0 +1,11 @@
+"""Every public tfbsl layer."""
+
+from tfbsl.layers.distribution_layers import (  # noqa: F401
+    Categorical,
+    DistributionLambda,
+    IndependentBernoulli,
+    IndependentNormal,
+    MultivariateNormalTriL,
+    OneHotCategorical,
+    VariableLayer,
+)
