@@ -3,3 +3,4 @@
 __version__ = "0.1.0"
 
 from tfbsl import layers  # noqa: F401
+from tfbsl import callbacks, vae  # noqa: F401

@@ -9,3 +9,4 @@ from tfbsl.layers.distribution_layers import (  # noqa: F401
     OneHotCategorical,
     VariableLayer,
 )
+from tfbsl.layers.sampling import Sampling  # noqa: F401
