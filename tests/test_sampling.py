@@ -110,20 +110,6 @@ def test_free_bits_floor_per_dimension():
     np.testing.assert_allclose(float(layer.losses[0]), 2.0 + 0.5 + 0.5, rtol=1e-6)
 
 
-def test_distribution_head_input_and_trainable_prior(tmp_path):
-    x = RNG.normal(size=(64, 5)).astype("float32")
-    inputs = keras.Input((5,))
-    head = MultivariateNormalTriL(2)(
-        keras.layers.Dense(MultivariateNormalTriL.params_size(2))(inputs))
-    prior = keras.Sequential([VariableLayer((1, 4)), IndependentNormal(2)])
-    z = Sampling(prior=prior, seed=3)(head)
-    model = keras.Model(inputs, keras.layers.Dense(5)(z))
-    loaded = check_model_conformance(model, x, x, tmp_path=tmp_path)
-    # MVN-TriL against an Independent Normal has no analytic KL: MC was used,
-    # and the prior's variables were trained and saved.
-    assert any("variable_layer" in w.path for w in loaded.trainable_weights)
-
-
 def test_distribution_head_kl_is_analytic_against_the_standard_normal():
     params = RNG.normal(size=(6, 4)).astype("float32")
     head = IndependentNormal(2)(params)
@@ -135,15 +121,23 @@ def test_distribution_head_kl_is_analytic_against_the_standard_normal():
     np.testing.assert_allclose(float(layer.losses[0]), expected, rtol=1e-5)
 
 
-def test_pair_layer_conforms(tmp_path):
-    x = RNG.normal(size=(64, 4)).astype("float32")
-    inputs = keras.Input((4,))
-    z = Sampling(kl_weight=0.1, seed=5)(
+def test_conformance_pair_and_distribution_head_with_trainable_prior(tmp_path):
+    # One model, both call styles: one jit-compiled fit + .keras round trip.
+    x = RNG.normal(size=(64, 5)).astype("float32")
+    inputs = keras.Input((5,))
+    z_pair = Sampling(kl_weight=0.1, seed=5, name="pair")(
         [keras.layers.Dense(2)(inputs), keras.layers.Dense(2)(inputs)])
-    model = keras.Model(inputs, keras.layers.Dense(4)(z))
-    loaded = check_model_conformance(model, x, x, tmp_path=tmp_path)
-    layer = [la for la in loaded.layers if isinstance(la, Sampling)][0]
-    assert layer.kl_weight == 0.1 and layer.seed == 5
+    head = MultivariateNormalTriL(2)(
+        keras.layers.Dense(MultivariateNormalTriL.params_size(2))(inputs))
+    prior = keras.Sequential([VariableLayer((1, 4)), IndependentNormal(2)])
+    # MVN-TriL against an Independent Normal has no analytic KL: MC is used.
+    z_head = Sampling(prior=prior, seed=3, name="head")(head)
+    outputs = keras.layers.Dense(5)(keras.layers.Concatenate()([z_pair, z_head]))
+    loaded = check_model_conformance(keras.Model(inputs, outputs), x, x, tmp_path=tmp_path)
+    pair = loaded.get_layer("pair")
+    assert pair.kl_weight == 0.1 and pair.seed == 5
+    assert any("variable_layer" in w.path for w in loaded.trainable_weights)
+    assert len(loaded.losses) == 2
 
 
 def test_sequential_model():
