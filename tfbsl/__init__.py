@@ -2,5 +2,6 @@
 
 __version__ = "0.1.0"
 
-from tfbsl import layers  # noqa: F401
+from tfbsl import layers, posteriors, priors  # noqa: F401
+from tfbsl.uncertainty import MCPrediction, predict_mc  # noqa: F401
 from tfbsl import callbacks, vae  # noqa: F401

@@ -3,7 +3,7 @@
 Registered functions serialise by name, as Keras does for activations. A Python
 lambda is stored as bytecode, as `keras.layers.Lambda` does, and loading it
 needs `safe_mode=False`. Its globals on reload hold the usual names of
-distribution code (`tf`, `tfp`, `tfd`, `tfb`, `keras`, `ops`, `np`).
+distribution code (`tf`, `tfp`, `tfd`, `tfb`, `keras`, `ops`, `np`, `tfbsl`).
 """
 
 import types
@@ -55,8 +55,10 @@ def deserialize_fn(config, custom_objects=None, safe_mode=None):
                 "`safe_mode=False` to `keras.saving.load_model`, or register "
                 "the function with `keras.saving.register_keras_serializable`."
             )
+        import tfbsl
+
         inner = config["config"]
-        globs = dict(_LAMBDA_GLOBALS)
+        globs = dict(_LAMBDA_GLOBALS, tfbsl=tfbsl)
         return python_utils.func_load(
             inner["code"],
             defaults=inner["defaults"],
@@ -66,3 +68,11 @@ def deserialize_fn(config, custom_objects=None, safe_mode=None):
     return serialization_lib.deserialize_keras_object(
         config, custom_objects=custom_objects
     )
+
+
+class FromConfig:
+    """`from_config(config) = cls(**config)`, for plain registered objects."""
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
