@@ -1,5 +1,12 @@
 """Every public tfbsl layer."""
 
+from tfbsl.layers.dense_variational import (  # noqa: F401
+    DenseFlipout,
+    DenseLocalReparameterization,
+    DenseReparameterization,
+    DenseVariational,
+)
+
 from tfbsl.layers.distribution_layers import (  # noqa: F401
     Categorical,
     DistributionLambda,
