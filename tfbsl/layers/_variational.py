@@ -1,0 +1,278 @@
+"""The machinery dense and conv variational layers share.
+
+`_Variational` owns the posterior and prior built from the factories, the
+argument and distribution checks, the estimator dispatch around a linear
+operator `op(x, kernel)` (a matmul, a convolution, a transposed convolution),
+the KL term and the config. A subclass supplies the kernel shape in `build`
+(through `_build_variational`), the operator and the output shape.
+"""
+
+import inspect
+import math
+
+import keras
+import tensorflow_probability as tfp
+from keras import ops
+
+from tfbsl import _checks, posteriors, priors
+from tfbsl._random import tfp_seed
+from tfbsl._serialization import deserialize_fn, serialize_fn
+from tfbsl.layers import _estimators
+from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight
+from tfbsl.layers.distribution_layers import get_distribution
+
+tfd = tfp.distributions
+
+ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
+
+_TFP_ONLY_KEYWORDS = {
+    "kernel_posterior_fn": "make_posterior_fn=",
+    "kernel_posterior_tensor_fn": "estimator=",
+    "kernel_prior_fn": "prior= or make_prior_fn=",
+    "bias_posterior_fn": "make_posterior_fn= (kernel and bias share one posterior)",
+    "bias_posterior_tensor_fn": "estimator=",
+    "bias_prior_fn": "prior= or make_prior_fn= (kernel and bias share one prior)",
+}
+
+_FUNCTION_KEYS = ("make_posterior_fn", "make_prior_fn", "prior",
+                  "kernel_divergence_fn", "bias_divergence_fn")
+
+
+class _Variational(keras.Layer):
+    """Base of the variational layers: a random kernel (and bias) with a
+    posterior `q` and a prior `p` over the flat vector of kernel then bias.
+
+    Subclasses call `_build_variational(input_shape, kernel_shape, bias_shape)`
+    in `build` and `_variational_call(inputs, op, sign_shape)` in `call`; see
+    `DenseVariational` for the meaning of the arguments.
+    """
+
+    def __init__(self, make_posterior_fn=None, make_prior_fn=None,
+                 kl_weight=None, kl_use_exact=None, activation=None,
+                 use_bias=True, *, estimator="reparameterization", prior=None,
+                 seed=None, kernel_divergence_fn=None, bias_divergence_fn=None,
+                 activity_regularizer=None, **kwargs):
+        for name, instead in _TFP_ONLY_KEYWORDS.items():
+            if name in kwargs:
+                raise ValueError(
+                    f"tfbsl does not take `{name}` (a `tfp.layers` argument "
+                    f"built on tf_keras variables). Use `{instead}` instead. "
+                    f"Received: {name}={kwargs[name]!r}"
+                )
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.estimator = _checks.check_choice("estimator", estimator, ESTIMATORS)
+        self.kl_weight = check_kl_weight(kl_weight)
+        if kl_use_exact not in (None, True, False):
+            raise ValueError(
+                "`kl_use_exact` must be None, True or False. Received: "
+                f"kl_use_exact={kl_use_exact!r}"
+            )
+        self.kl_use_exact = kl_use_exact
+        if prior is not None and make_prior_fn is not None:
+            raise ValueError(
+                "Pass either `prior` or `make_prior_fn`, not both. Received: "
+                f"prior={prior!r}, make_prior_fn={make_prior_fn!r}"
+            )
+        self.prior = prior
+        self.make_prior_fn = make_prior_fn
+        self.make_posterior_fn = make_posterior_fn
+        self._prior_factory = priors.get(make_prior_fn if make_prior_fn is not None else prior)
+        self._posterior_factory = posteriors.get(make_posterior_fn)
+        self.activation = keras.activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_divergence_fn = kernel_divergence_fn
+        self.bias_divergence_fn = bias_divergence_fn
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _build_variational(self, input_shape, kernel_shape, bias_shape):
+        """Make posterior, prior and KL weight for a kernel of `kernel_shape`;
+        the bias (if any) takes `bias_shape`, which broadcasts against the
+        outputs (e.g. `(filters, 1, 1)` for channels-first images)."""
+        self.kernel_shape = tuple(kernel_shape)
+        self._kernel_numel = math.prod(self.kernel_shape)
+        self._bias_shape = tuple(bias_shape)
+        self._bias_numel = math.prod(self._bias_shape) if self.use_bias else 0
+        args = (self._kernel_numel, self._bias_numel, self.variable_dtype, self.kernel_shape)
+        self.posterior = _make(self._posterior_factory, *args)
+        self.prior_model = _make(self._prior_factory, *args)
+        for part in (self.posterior, self.prior_model):
+            if isinstance(part, keras.Layer) and not part.built:
+                part.build(input_shape)
+        add_kl_weight_variable(self)
+        dummy_shape = (1,) + tuple(1 if d is None else d for d in input_shape[1:])
+        self._check_distributions(ops.zeros(dummy_shape, self.compute_dtype))
+
+    def _check_distributions(self, dummy):
+        q = get_distribution(self.posterior(dummy), "make_posterior_fn(...)(inputs)")
+        p = get_distribution(self.prior_model(dummy), "make_prior_fn(...)(inputs)")
+        n = self._kernel_numel + self._bias_numel
+        for name, d in (("make_posterior_fn", q), ("make_prior_fn", p)):
+            if d.batch_shape.rank != 0 or d.event_shape.as_list() != [n]:
+                raise ValueError(
+                    f"`{name}` must give one distribution over the {n} = "
+                    f"{self._kernel_numel} kernel + {self._bias_numel} bias weights "
+                    f"(batch_shape [], event_shape [{n}]). Received: "
+                    f"batch_shape {d.batch_shape}, event_shape {d.event_shape}"
+                )
+        if self.estimator != "reparameterization" and _factorised(q) is None:
+            raise ValueError(
+                f"estimator={self.estimator!r} needs a factorised Normal "
+                "posterior (tfd.Independent(tfd.Normal) or "
+                f"MultivariateNormalDiag). Received a {type(q).__name__}; use "
+                "estimator='reparameterization' for it."
+            )
+        if self.kl_use_exact and not _has_analytic_kl(q, p):
+            raise ValueError(
+                "kl_use_exact=True, but tfd.kl_divergence has no closed form "
+                f"for posterior {type(q).__name__} and prior {type(p).__name__}. "
+                "Use kl_use_exact=None or False (Monte Carlo)."
+            )
+        if self.kernel_divergence_fn is not None or self.bias_divergence_fn is not None:
+            for name, d in (("posterior", q), ("prior", p)):
+                if _split(d, self._kernel_numel) is None:
+                    raise ValueError(
+                        "`kernel_divergence_fn` / `bias_divergence_fn` need a "
+                        f"factorised {name} (tfd.Independent over the weight "
+                        f"vector) to split into kernel and bias. Received a "
+                        f"{type(d).__name__}."
+                    )
+
+    def _variational_call(self, inputs, op, sign_shape=None):
+        """`activation(op(inputs, kernel) + bias)` by the layer's estimator;
+        adds the weighted KL as a layer loss. `sign_shape` maps a tensor to
+        the shape of its Flipout signs (default: its own shape)."""
+        q = get_distribution(self.posterior(inputs))
+        p = get_distribution(self.prior_model(inputs))
+        x = inputs
+        weights = None
+        if self.estimator == "reparameterization":
+            weights = q.sample(seed=tfp_seed(self.seed_generator))
+            kernel, bias = self._unflatten(weights, x.dtype)
+            outputs = _estimators.reparameterization(x, kernel, op)
+            if bias is not None:
+                outputs = outputs + bias
+        else:
+            loc, scale = _factorised(q)
+            kernel_loc, bias_loc = self._unflatten(loc, x.dtype)
+            kernel_scale, bias_scale = self._unflatten(scale, x.dtype)
+            if self.estimator == "flipout":
+                delta = scale * keras.random.normal(ops.shape(scale), dtype=scale.dtype,
+                                                    seed=self.seed_generator)
+                weights = loc + delta
+                kernel_delta, bias_delta = self._unflatten(delta, x.dtype)
+                outputs = _estimators.flipout(
+                    x, kernel_loc, kernel_delta, op, self.seed_generator, sign_shape)
+                if bias_loc is not None:
+                    outputs = outputs + bias_loc + bias_delta
+            else:
+                outputs = _estimators.local_reparameterization(
+                    x, kernel_loc, kernel_scale, op, self.seed_generator,
+                    bias_loc, bias_scale)
+        self.add_loss(self.kl_weight_variable * self._divergence(q, p, weights))
+        return self.activation(outputs)
+
+    def _divergence(self, q, p, weights):
+        """KL(q || p) (or the TFP-style divergence functions), in float32."""
+        if self.kernel_divergence_fn is not None or self.bias_divergence_fn is not None:
+            return self._split_divergence(q, p, weights)
+        if self.kl_use_exact is not False and _has_analytic_kl(q, p):
+            return tfd.kl_divergence(q, p)
+        if weights is None:
+            weights = q.sample(seed=tfp_seed(self.seed_generator))
+        return q.log_prob(weights) - p.log_prob(weights)
+
+    def _split_divergence(self, q, p, weights):
+        k = self._kernel_numel
+        parts = zip(_split(q, k), _split(p, k),
+                    (None, None) if weights is None else (weights[:k], weights[k:]),
+                    (self.kernel_divergence_fn, self.bias_divergence_fn))
+        total = 0.0
+        for q_part, p_part, w_part, fn in parts:
+            if fn is not None and q_part is not None:
+                total = total + fn(q_part, p_part, w_part)
+        return total
+
+    def _unflatten(self, flat, dtype):
+        flat = ops.cast(flat, dtype)
+        kernel = ops.reshape(flat[: self._kernel_numel], self.kernel_shape)
+        bias = ops.reshape(flat[self._kernel_numel:], self._bias_shape) if self.use_bias else None
+        return kernel, bias
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "make_posterior_fn": serialize_fn(self.make_posterior_fn),
+            "make_prior_fn": serialize_fn(self.make_prior_fn),
+            "kl_weight": self.kl_weight,
+            "kl_use_exact": self.kl_use_exact,
+            "activation": keras.activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "estimator": self.estimator,
+            "prior": self.prior if isinstance(self.prior, str) else serialize_fn(self.prior),
+            "seed": self.seed,
+            "kernel_divergence_fn": serialize_fn(self.kernel_divergence_fn),
+            "bias_divergence_fn": serialize_fn(self.bias_divergence_fn),
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        config = dict(config)
+        for key in _FUNCTION_KEYS:
+            if isinstance(config.get(key), dict):
+                config[key] = deserialize_fn(config[key], custom_objects, safe_mode)
+        return cls(**config)
+
+
+def fixed_estimator(cls, estimator, kwargs):
+    """The estimator of a named variant (`DenseFlipout`, ...): pops
+    `estimator` from `kwargs` and rejects any other value."""
+    given = kwargs.pop("estimator", estimator)
+    if given != estimator:
+        raise ValueError(
+            f"{cls.__name__} uses estimator={estimator!r}; use the "
+            f"*Variational layer for another. Received: estimator={given!r}"
+        )
+    return estimator
+
+
+def _make(factory, kernel_size, bias_size, dtype, kernel_shape):
+    """Call a prior/posterior factory, passing `kernel_shape` to those that take it."""
+    try:
+        takes_shape = "kernel_shape" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        takes_shape = False
+    if takes_shape:
+        return factory(kernel_size, bias_size, dtype, kernel_shape=kernel_shape)
+    return factory(kernel_size, bias_size, dtype)
+
+
+def _factorised(distribution):
+    """(loc, scale) of a factorised Normal, else None."""
+    if isinstance(distribution, tfd.Independent) and isinstance(distribution.distribution, tfd.Normal):
+        return distribution.distribution.loc, distribution.distribution.scale
+    if isinstance(distribution, tfd.MultivariateNormalDiag):
+        return distribution.loc, distribution.stddev()
+    return None
+
+
+def _has_analytic_kl(q, p):
+    try:
+        tfd.kl_divergence(q, p)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _split(distribution, k):
+    """(kernel part, bias part) of a distribution factorised over the weight
+    vector, slicing its underlying batch; None if it is not factorised."""
+    if not (isinstance(distribution, tfd.Independent)
+            and distribution.reinterpreted_batch_ndims == 1):
+        return None
+    base = distribution.distribution
+    n = base.batch_shape[-1]
+    kernel = tfd.Independent(base[..., :k], 1)
+    bias = tfd.Independent(base[..., k:], 1) if n > k else None
+    return kernel, bias
