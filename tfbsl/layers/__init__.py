@@ -1,5 +1,20 @@
 """Every public tfbsl layer."""
 
+from tfbsl.layers.conv_variational import (  # noqa: F401
+    Conv1DVariational,
+    Conv2DTransposeVariational,
+    Conv2DVariational,
+    Conv3DVariational,
+    Convolution1DFlipout,
+    Convolution1DLocalReparameterization,
+    Convolution1DReparameterization,
+    Convolution2DFlipout,
+    Convolution2DLocalReparameterization,
+    Convolution2DReparameterization,
+    Convolution3DFlipout,
+    Convolution3DLocalReparameterization,
+    Convolution3DReparameterization,
+)
 from tfbsl.layers.dense_variational import (  # noqa: F401
     DenseFlipout,
     DenseLocalReparameterization,
