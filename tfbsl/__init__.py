@@ -5,3 +5,9 @@ __version__ = "0.1.0"
 from tfbsl import layers, posteriors, priors  # noqa: F401
 from tfbsl.uncertainty import MCPrediction, predict_mc  # noqa: F401
 from tfbsl import callbacks, vae  # noqa: F401
+from tfbsl.convert import bayesianize  # noqa: F401
+from tfbsl.uncertainty import (  # noqa: F401
+    Calibration, auroc, brier_score, calibration, classification_nll,
+    expected_calibration_error, expected_entropy, maximum_calibration_error,
+    mutual_information, predict_proba_mc, predictive_entropy,
+)

@@ -85,3 +85,287 @@ def predict_mc(model, x, num_samples=100, batch_size=1024):
         epistemic_stddev=np.sqrt(epistemic),
         aleatoric_stddev=np.sqrt(aleatoric),
     )
+
+
+# Classification read-outs of Monte-Carlo class probabilities.
+
+Calibration = collections.namedtuple(
+    "Calibration", ["ece", "mce", "confidence", "accuracy", "count", "bin_edges"])
+Calibration.__doc__ = """Result of `calibration`: ECE, MCE and reliability-diagram data.
+
+Attributes:
+    ece: expected calibration error, `sum_b n_b / n * |acc_b - conf_b|`.
+    mce: maximum calibration error, `max_b |acc_b - conf_b|` over non-empty bins.
+    confidence: mean top-class probability per bin (NaN where empty).
+    accuracy: accuracy per bin (NaN where empty).
+    count: examples per bin.
+    bin_edges: the `num_bins + 1` edges, equal widths on [0, 1].
+"""
+
+
+def predict_proba_mc(model, x, num_samples=30, batch_size=1024):
+    """Class probabilities from `num_samples` stochastic passes of a classifier.
+
+    The model must output probabilities: a softmax layer, or a
+    `tfbsl.layers.Categorical` / `OneHotCategorical` head (whose tensor is the
+    probabilities). Every pass redraws the variational layers' weights (and
+    MC-dropout masks if the model calls its dropout with `training=True`).
+
+    Args:
+        model: a Keras classifier.
+        x: inputs, a NumPy array or tensor.
+        num_samples: number of passes, >= 1.
+        batch_size: examples per call.
+
+    Returns:
+        A NumPy array `(num_samples, n, num_classes)`.
+
+    Example:
+    ```python
+    samples = tfbsl.predict_proba_mc(model, x_test, num_samples=50)
+    probs = samples.mean(0); mi = tfbsl.mutual_information(samples)
+    ```
+    """
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+        raise ValueError(
+            f"`num_samples` must be an int >= 1. Received: num_samples={num_samples!r}")
+    step = getattr(model, "_tfbsl_proba_step", None)
+    if step is None:
+        step = tf.function(lambda t: tf.convert_to_tensor(model(t, training=False)),
+                           jit_compile=True, reduce_retracing=True)
+        model._tfbsl_proba_step = step
+    x = np.asarray(x)
+    return np.stack([
+        np.concatenate([step(tf.constant(x[i:i + batch_size])).numpy()
+                        for i in range(0, len(x), batch_size)])
+        for _ in range(num_samples)
+    ])
+
+
+def predictive_entropy(probs):
+    """Entropy (nats) of the predictive distribution, total uncertainty.
+
+    Args:
+        probs: `(n, K)` probabilities, or `(S, n, K)` per-pass probabilities
+            (averaged over the passes first).
+
+    Returns:
+        A NumPy array `(n,)`.
+
+    Example:
+    ```python
+    h = tfbsl.predictive_entropy(tfbsl.predict_proba_mc(model, x))
+    ```
+    """
+    probs = _class_probs(probs)
+    return _entropy(probs.mean(0) if probs.ndim == 3 else probs)
+
+
+def expected_entropy(samples):
+    """Mean entropy of the per-pass predictions, `E_w H[p(y | x, w)]`: the
+    aleatoric part of the predictive entropy.
+
+    Args:
+        samples: `(S, n, K)` per-pass probabilities.
+
+    Returns:
+        A NumPy array `(n,)`.
+
+    Example:
+    ```python
+    aleatoric = tfbsl.expected_entropy(samples)
+    ```
+    """
+    return _entropy(_per_pass(samples)).mean(0)
+
+
+def mutual_information(samples):
+    """Mutual information between the label and the weights (BALD, Houlsby
+    et al. 2011): predictive entropy minus expected entropy, the epistemic
+    part. Near 0 when all passes agree, large where they disagree.
+
+    Args:
+        samples: `(S, n, K)` per-pass probabilities.
+
+    Returns:
+        A NumPy array `(n,)`, >= 0.
+
+    Example:
+    ```python
+    epistemic = tfbsl.mutual_information(tfbsl.predict_proba_mc(model, x))
+    ```
+    """
+    samples = _per_pass(samples)
+    return np.maximum(predictive_entropy(samples) - expected_entropy(samples), 0.0)
+
+
+def calibration(probs, labels, num_bins=15):
+    """ECE, MCE and reliability-diagram data of top-class confidence (Guo et
+    al. 2017), with `num_bins` equal-width bins on [0, 1].
+
+    Args:
+        probs: `(n, K)` probabilities, or `(S, n, K)` per-pass (averaged).
+        labels: `(n,)` integer labels, or `(n, K)` one-hot.
+        num_bins: positive int.
+
+    Returns:
+        A `Calibration(ece, mce, confidence, accuracy, count, bin_edges)`.
+
+    Example:
+    ```python
+    cal = tfbsl.calibration(samples, y_test)
+    centers = (cal.bin_edges[1:] + cal.bin_edges[:-1]) / 2
+    plt.bar(centers, cal.accuracy, width=1 / 15); plt.plot([0, 1], [0, 1], "k:")
+    ```
+    """
+    if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins <= 0:
+        raise ValueError(
+            f"`num_bins` must be a positive integer. Received: num_bins={num_bins!r}")
+    probs, labels = _probs_labels(probs, labels)
+    confidence = probs.max(-1)
+    correct = probs.argmax(-1) == labels
+    edges = np.linspace(0.0, 1.0, num_bins + 1)
+    # Bins are (lo, hi]; a confidence of exactly 0 cannot occur with K >= 1.
+    index = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, num_bins - 1)
+    count = np.bincount(index, minlength=num_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(index, confidence, num_bins) / count
+        accuracy = np.bincount(index, correct.astype(float), num_bins) / count
+    gap = np.abs(accuracy - mean_conf)
+    filled = count > 0
+    return Calibration(
+        ece=float(np.sum(count[filled] / len(labels) * gap[filled])),
+        mce=float(gap[filled].max()),
+        confidence=mean_conf, accuracy=accuracy, count=count, bin_edges=edges)
+
+
+def expected_calibration_error(probs, labels, num_bins=15):
+    """`calibration(probs, labels, num_bins).ece`: the bin-weighted mean gap
+    between confidence and accuracy (0 for a calibrated classifier).
+
+    Example:
+    ```python
+    ece = tfbsl.expected_calibration_error(samples, y_test)
+    ```
+    """
+    return calibration(probs, labels, num_bins).ece
+
+
+def maximum_calibration_error(probs, labels, num_bins=15):
+    """`calibration(probs, labels, num_bins).mce`: the largest per-bin gap.
+
+    Example:
+    ```python
+    mce = tfbsl.maximum_calibration_error(samples, y_test)
+    ```
+    """
+    return calibration(probs, labels, num_bins).mce
+
+
+def brier_score(probs, labels):
+    """Multi-class Brier score, `mean_i sum_k (p_ik - y_ik)^2` (0 is perfect, 2 worst).
+
+    Args:
+        probs: `(n, K)` probabilities, or `(S, n, K)` per-pass (averaged).
+        labels: `(n,)` integer labels, or `(n, K)` one-hot.
+
+    Example:
+    ```python
+    tfbsl.brier_score(samples, y_test)
+    ```
+    """
+    probs, labels = _probs_labels(probs, labels)
+    onehot = np.eye(probs.shape[-1])[labels]
+    return float(np.mean(np.sum((probs - onehot) ** 2, -1)))
+
+
+def classification_nll(probs, labels, eps=1e-12):
+    """Mean negative log-likelihood (nats) of the labels under the predictive
+    probabilities, floored at `eps` so that a confident mistake stays finite.
+
+    Args:
+        probs: `(n, K)` probabilities, or `(S, n, K)` per-pass (averaged).
+        labels: `(n,)` integer labels, or `(n, K)` one-hot.
+        eps: probability floor.
+
+    Example:
+    ```python
+    tfbsl.classification_nll(samples, y_test)
+    ```
+    """
+    probs, labels = _probs_labels(probs, labels)
+    return float(-np.mean(np.log(np.maximum(probs[np.arange(len(labels)), labels], eps))))
+
+
+def auroc(in_scores, out_scores):
+    """Area under the ROC curve for telling out-of-distribution examples
+    (higher score) from in-distribution ones: the probability that a random
+    OOD example scores above a random in-distribution one, ties counting half
+    (the Mann-Whitney statistic, by ranks; no scikit-learn needed).
+
+    Args:
+        in_scores: `(n_in,)` uncertainty scores of in-distribution examples
+            (e.g. `predictive_entropy`, `mutual_information`, `1 - max prob`).
+        out_scores: `(n_out,)` scores of out-of-distribution examples.
+
+    Returns:
+        A float in [0, 1]; 0.5 is chance.
+
+    Example:
+    ```python
+    tfbsl.auroc(tfbsl.mutual_information(s_in), tfbsl.mutual_information(s_out))
+    ```
+    """
+    in_scores = np.asarray(in_scores, np.float64).ravel()
+    out_scores = np.asarray(out_scores, np.float64).ravel()
+    if not len(in_scores) or not len(out_scores):
+        raise ValueError(
+            "`in_scores` and `out_scores` must both be non-empty. Received "
+            f"{len(in_scores)} and {len(out_scores)} scores")
+    scores = np.concatenate([in_scores, out_scores])
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    # Tied scores share their mean rank.
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    rank_sums = np.bincount(inverse, ranks)
+    ranks = (rank_sums / counts)[inverse]
+    n_in, n_out = len(in_scores), len(out_scores)
+    u = ranks[n_in:].sum() - n_out * (n_out + 1) / 2
+    return float(u / (n_in * n_out))
+
+
+def _entropy(probs):
+    return -np.sum(probs * np.log(np.maximum(probs, 1e-12)), -1)
+
+
+def _class_probs(probs):
+    probs = np.asarray(probs, np.float64)
+    if probs.ndim not in (2, 3):
+        raise ValueError(
+            "`probs` must be (n, num_classes) or (num_samples, n, num_classes) "
+            f"probabilities. Received: probs.shape={probs.shape}")
+    return probs
+
+
+def _per_pass(samples):
+    samples = np.asarray(samples, np.float64)
+    if samples.ndim != 3:
+        raise ValueError(
+            "`samples` must be (num_samples, n, num_classes) per-pass "
+            f"probabilities (see predict_proba_mc). Received: samples.shape={samples.shape}")
+    return samples
+
+
+def _probs_labels(probs, labels):
+    probs = _class_probs(probs)
+    probs = probs.mean(0) if probs.ndim == 3 else probs
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[-1] > 1:
+        labels = labels.argmax(-1)
+    labels = labels.astype(int).ravel()
+    if len(labels) != len(probs):
+        raise ValueError(
+            f"`labels` must hold one label per example ({len(probs)}). "
+            f"Received: labels.shape={np.shape(labels)}")
+    return probs, labels

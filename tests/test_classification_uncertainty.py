@@ -1,0 +1,89 @@
+import keras
+import numpy as np
+import pytest
+
+import tfbsl
+
+
+def _calibrated(n, k, rng):
+    """Probabilities whose top class is right exactly as often as claimed."""
+    logits = rng.normal(scale=2.0, size=(n, k))
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    labels = np.array([rng.choice(k, p=p) for p in probs])  # y ~ p: calibrated
+    return probs, labels
+
+
+def test_ece_is_near_zero_when_calibrated_and_large_when_over_confident():
+    rng = np.random.default_rng(0)
+    probs, labels = _calibrated(20000, 5, rng)
+    cal = tfbsl.calibration(probs, labels, num_bins=10)
+    assert cal.ece < 0.02, cal.ece
+    assert cal.count.sum() == 20000 and len(cal.bin_edges) == 11
+    filled = cal.count > 200
+    np.testing.assert_allclose(cal.accuracy[filled], cal.confidence[filled], atol=0.05)
+
+    sharp = probs ** 4 / (probs ** 4).sum(-1, keepdims=True)  # same argmax, over-confident
+    assert tfbsl.expected_calibration_error(sharp, labels) > 0.1
+    assert tfbsl.maximum_calibration_error(sharp, labels) >= tfbsl.expected_calibration_error(
+        sharp, labels)
+    # One-hot labels and (n, 1) labels read the same as integer labels.
+    onehot = np.eye(5)[labels]
+    assert tfbsl.expected_calibration_error(sharp, onehot) == tfbsl.expected_calibration_error(
+        sharp, labels[:, None])
+
+
+def test_entropy_decomposition_and_mutual_information():
+    agree = np.tile(np.array([[[0.7, 0.2, 0.1]]]), (4, 2, 1))  # (S=4, n=2, K=3)
+    np.testing.assert_allclose(tfbsl.mutual_information(agree), 0.0, atol=1e-12)
+    np.testing.assert_allclose(tfbsl.predictive_entropy(agree), tfbsl.expected_entropy(agree))
+
+    disagree = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])  # two confident passes that differ
+    np.testing.assert_allclose(tfbsl.predictive_entropy(disagree), [np.log(2)])
+    np.testing.assert_allclose(tfbsl.expected_entropy(disagree), [0.0], atol=1e-9)
+    np.testing.assert_allclose(tfbsl.mutual_information(disagree), [np.log(2)])
+
+
+def test_brier_nll_and_auroc_against_references():
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(1)
+    probs, labels = _calibrated(500, 4, rng)
+    onehot = np.eye(4)[labels]
+    np.testing.assert_allclose(tfbsl.brier_score(probs, labels),
+                               np.mean(np.sum((probs - onehot) ** 2, -1)))
+    np.testing.assert_allclose(tfbsl.classification_nll(probs, labels),
+                               sklearn_metrics.log_loss(labels, probs), rtol=1e-6)
+    scores_in = rng.normal(size=300).round(1)  # rounding makes ties
+    scores_out = rng.normal(0.8, size=200).round(1)
+    reference = sklearn_metrics.roc_auc_score(
+        np.r_[np.zeros(300), np.ones(200)], np.r_[scores_in, scores_out])
+    np.testing.assert_allclose(tfbsl.auroc(scores_in, scores_out), reference, rtol=1e-12)
+    assert tfbsl.auroc([0, 1], [2, 3]) == 1.0 and tfbsl.auroc([1, 1], [1]) == 0.5
+
+
+def test_predict_proba_mc_on_a_bayesian_classifier():
+    model = keras.Sequential([
+        keras.Input((4,)),
+        tfbsl.layers.DenseFlipout(3, seed=1, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(0.5)),
+        tfbsl.layers.Categorical(3),
+    ])
+    x = np.random.default_rng(2).normal(size=(10, 4)).astype("float32")
+    samples = tfbsl.predict_proba_mc(model, x, num_samples=5, batch_size=4)
+    assert samples.shape == (5, 10, 3)
+    np.testing.assert_allclose(samples.sum(-1), 1.0, rtol=1e-5)
+    assert samples.std(0).mean() > 0  # every pass redraws the weights
+    assert np.all(tfbsl.mutual_information(samples) >= 0)
+
+
+def test_bad_input_gets_a_clear_value_error():
+    probs = np.full((3, 2), 0.5)
+    cases = [
+        (lambda: tfbsl.calibration(probs, [0, 1, 0], num_bins=0), "num_bins"),
+        (lambda: tfbsl.calibration(probs, [0, 1], num_bins=5), "labels"),
+        (lambda: tfbsl.predictive_entropy(np.ones(3)), "probs"),
+        (lambda: tfbsl.mutual_information(probs), "samples"),
+        (lambda: tfbsl.auroc([], [1.0]), "in_scores"),
+        (lambda: tfbsl.predict_proba_mc(None, probs, num_samples=0), "num_samples"),
+    ]
+    for make, pattern in cases:
+        with pytest.raises(ValueError, match=pattern):
+            make()
