@@ -28,6 +28,7 @@ def _kernel_for_this_interpreter(tmp_path, monkeypatch):
 
 def test_var_mod_notebook_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("TFBSL_NB_EPOCHS", "2")
+    monkeypatch.setenv("TFBSL_NB_IWAE_K", "20")
     # The kernel's inline backend, not the suite's Agg: the figures must show.
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -38,7 +38,7 @@ def trained():
     x_train, x_test = _digits()
     vae, encoder, decoder = _vae()
     before = tfbsl.vae.evaluate_elbo(encoder, decoder, x_test)
-    history = vae.fit(x_train, x_train, epochs=15, batch_size=64, verbose=0)
+    history = vae.fit(x_train, x_train, epochs=8, batch_size=64, verbose=0)
     return vae, encoder, decoder, x_train, x_test, before, history
 
 
@@ -53,7 +53,7 @@ def test_fit_improves_the_held_out_elbo(trained):
     assert abs(-loss - after["elbo"]) < 1.0, (loss, after)
 
     no_kl, enc0, dec0 = _vae(kl_weight=0.0)
-    no_kl.fit(x_train, x_train, epochs=15, batch_size=64, verbose=0)
+    no_kl.fit(x_train, x_train, epochs=8, batch_size=64, verbose=0)
     ablated = tfbsl.vae.evaluate_elbo(enc0, dec0, x_test)
     assert after["elbo"] > ablated["elbo"] + 5, (after, ablated)
 
