@@ -171,3 +171,27 @@ def test_non_finite_log_variance_raises_eagerly():
     log_var[1, 2] = np.nan
     with pytest.raises(ValueError, match="`z_log_var` must be finite"):
         Sampling()([mu, log_var])
+
+
+def test_monte_carlo_kl_is_unbiased():
+    n = 20000
+    mu = np.tile(np.array([[0.5, -1.0]], "float32"), (n, 1))
+    log_var = np.tile(np.array([[-1.0, 0.5]], "float32"), (n, 1))
+    mc, exact = Sampling(kl_use_exact=False, seed=1), Sampling(seed=1)
+    mc([mu, log_var])
+    exact([mu, log_var])
+    np.testing.assert_allclose(float(mc.losses[0]), float(exact.losses[0]), rtol=0.03)
+
+
+def test_free_bits_floor_on_the_total_when_q_does_not_factorise():
+    params = np.zeros((4, MultivariateNormalTriL.params_size(3)), "float32")
+    layer = Sampling(free_bits=2.0, seed=0)
+    layer(MultivariateNormalTriL(3)(params))
+    np.testing.assert_allclose(float(layer.losses[0]), 2.0 * 3, rtol=1e-6)
+
+
+def test_exact_kl_requested_but_unknown_is_a_value_error():
+    params = RNG.normal(size=(4, MultivariateNormalTriL.params_size(2))).astype("float32")
+    prior = keras.Sequential([VariableLayer((1, 4)), IndependentNormal(2)])
+    with pytest.raises(ValueError, match="kl_use_exact=True"):
+        Sampling(prior=prior, kl_use_exact=True)(MultivariateNormalTriL(2)(params))

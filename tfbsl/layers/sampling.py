@@ -54,8 +54,9 @@ class Sampling(keras.Layer):
             `"mean"` returns the mean of `q` when `training` is false.
         prior: `None` for `N(0, I)`, or a Keras layer that, called on `z`,
             returns a `tfd.Distribution` over `z` or a tensor carrying one
-            (e.g. `keras.Sequential([VariableLayer(2 * d), IndependentNormal(d)])`,
-            trainable). Being a layer, it is saved with the model.
+            (e.g. the trainable
+            `keras.Sequential([VariableLayer((1, 2 * d)), IndependentNormal(d)])`).
+            Being a layer, it is saved with the model.
         kl_use_exact: `None` (default) uses the analytic KL where
             `tfd.kl_divergence` knows the pair, else a one-draw Monte Carlo
             estimate from the returned draw; `True` insists on the analytic
