@@ -1,0 +1,102 @@
+"""Affine coupling blocks (RealNVP, Dinh et al. 2017)."""
+
+import keras
+import tensorflow_probability as tfp
+from keras import ops
+
+from tfbsl import _checks
+from tfbsl.layers.flows._affine import _affine
+from tfbsl.layers.flows._block import _FlowBlock
+
+tfb = tfp.bijectors
+
+
+class _Coupling(_FlowBlock):
+    """`tfb.RealNVP` with a Keras MLP conditioner: the first
+    `event_size // 2` dimensions pass unchanged and parameterise an
+    element-wise bijector (`_params`, `_elementwise`) of the rest."""
+
+    _min_event_size = 2
+    _uses_context = True
+
+    def __init__(self, hidden_units=(64, 64), activation="relu", **kwargs):
+        hidden_units = tuple(hidden_units)
+        for units in hidden_units:
+            _checks.check_positive_int("hidden_units", units)
+        super().__init__(**kwargs)
+        self.hidden_units = hidden_units
+        self.activation = keras.activations.get(activation)
+
+    def build(self, inputs_shape, context_shape=None):
+        self._build_shapes(inputs_shape, context_shape)
+        self.num_masked = self.event_size // 2
+        units = self.event_size - self.num_masked
+        self.conditioner = [
+            keras.layers.Dense(u, activation=self.activation, name=f"hidden_{i}")
+            for i, u in enumerate(self.hidden_units)
+        ] + [keras.layers.Dense(units * self._params(), name="params")]
+        width = self.num_masked + (self.context_size or 0)
+        for layer in self.conditioner:
+            layer.build((None, width))
+            width = layer.units
+
+    def _bijector(self, context):
+        return tfb.RealNVP(
+            num_masked=self.num_masked,
+            bijector_fn=lambda x0, output_units: self._conditioned(x0, context))
+
+    def _conditioned(self, x0, context):
+        """The element-wise bijector of the transformed part, given `x0`."""
+        h = x0 if context is None else ops.concatenate(
+            [x0, ops.broadcast_to(context, (*ops.shape(x0)[:-1], self.context_size))], -1)
+        for layer in self.conditioner:
+            h = layer(h)
+        return self._elementwise(
+            ops.reshape(h, (*ops.shape(x0)[:-1], self.event_size - self.num_masked, self._params())))
+
+    def _inverse_and_log_det(self, x, context=None):
+        # What tfb.RealNVP computes for `inverse` and for its log-det, with
+        # one conditioner pass for both (halves the traced graph).
+        self._check_inputs(x)
+        x0, x1 = x[..., :self.num_masked], x[..., self.num_masked:]
+        elementwise = self._conditioned(x0, self._check_context(context))
+        z = ops.concatenate([x0, elementwise.inverse(x1)], -1)
+        return z, elementwise.inverse_log_det_jacobian(x1, event_ndims=1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "hidden_units": list(self.hidden_units),
+            "activation": keras.activations.serialize(self.activation),
+        })
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+class AffineCoupling(_Coupling):
+    """Affine coupling block (RealNVP, Dinh et al. 2017) on `tfb.RealNVP`.
+
+    The first `event_size // 2` dimensions pass unchanged; an MLP of them (and
+    of the context) gives a shift and a log-scale for the others, softly
+    clipped to (-3, 3) for stability. Both directions take one network pass.
+    Put a `Permute` between coupling blocks so every dimension is transformed.
+    Needs an event size >= 2.
+
+    Args:
+        hidden_units: sizes of the conditioner's hidden layers.
+        activation: activation of the hidden layers.
+
+    Example:
+    ```python
+    flow = tfbsl.layers.NormalizingFlow([
+        tfbsl.layers.AffineCoupling((64, 64)), tfbsl.layers.Permute(),
+        tfbsl.layers.AffineCoupling((64, 64)),
+    ])
+    ```
+    """
+
+    def _params(self):
+        return 2
+
+    def _elementwise(self, params):
+        return _affine(params)
