@@ -31,4 +31,14 @@ from tfbsl.layers.distribution_layers import (  # noqa: F401
     OneHotCategorical,
     VariableLayer,
 )
+from tfbsl.layers.flows import (  # noqa: F401
+    ActNorm,
+    AffineCoupling,
+    AutoregressiveNetwork,
+    MaskedAutoregressive,
+    NormalizingFlow,
+    Permute,
+    SplineAutoregressive,
+    SplineCoupling,
+)
 from tfbsl.layers.sampling import Sampling  # noqa: F401
