@@ -14,8 +14,9 @@ share them.
   `op(x^2, scale^2)`, independently per example. Needs a factorised posterior.
 """
 
-import keras
 from keras import ops
+
+from tfbsl import _random
 
 # Keeps sqrt differentiable where an input row is all zeros.
 _VARIANCE_FLOOR = 1e-12
@@ -24,12 +25,6 @@ _VARIANCE_FLOOR = 1e-12
 def reparameterization(x, kernel, op):
     """`op(x, kernel)` for a kernel already drawn from the posterior."""
     return op(x, kernel)
-
-
-def rademacher(shape, seed, dtype):
-    """Random signs (+1 / -1) of `shape`."""
-    bits = keras.random.randint(shape, 0, 2, dtype="int32", seed=seed)
-    return ops.cast(2 * bits - 1, dtype)
 
 
 def flipout(x, kernel_loc, kernel_delta, op, seed, sign_shape=None):
@@ -45,9 +40,9 @@ def flipout(x, kernel_loc, kernel_delta, op, seed, sign_shape=None):
             (default: its own shape; conv layers share signs over space).
     """
     sign_shape = sign_shape or ops.shape
-    sign_in = rademacher(sign_shape(x), seed, x.dtype)
+    sign_in = _random.rademacher(sign_shape(x), seed, x.dtype)
     perturbation = op(x * sign_in, kernel_delta)
-    sign_out = rademacher(sign_shape(perturbation), seed, x.dtype)
+    sign_out = _random.rademacher(sign_shape(perturbation), seed, x.dtype)
     return op(x, kernel_loc) + perturbation * sign_out
 
 
@@ -59,7 +54,7 @@ def local_reparameterization(x, kernel_loc, kernel_scale, op, seed,
     `var = op(x^2, scale^2) (+ bias_scale^2)`, `eps ~ N(0, 1)` per output.
     """
     mean, variance = local_moments(x, kernel_loc, kernel_scale, op, bias_loc, bias_scale)
-    eps = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=seed)
+    eps = _random.normal(ops.shape(mean), seed, mean.dtype)
     return mean + ops.sqrt(variance + _VARIANCE_FLOOR) * eps
 
 
