@@ -102,3 +102,9 @@ def test_heads_conform(make_head, loss_y, tmp_path):
         keras.Model(inputs, outputs), x, loss_y(x),
         loss=lambda y, d: -d.log_prob(y), tmp_path=tmp_path, safe_mode=False,
     )
+
+
+def test_heads_take_parameters_without_a_batch_axis():
+    out = IndependentNormal(2)(np.array([0.0, 1.0, 0.0, 0.0], "float32"))
+    assert out.distribution.event_shape == (2,) and out.distribution.batch_shape == ()
+    np.testing.assert_allclose(np.asarray(out), [0.0, 1.0])

@@ -188,7 +188,7 @@ class _Head(DistributionLambda):
     def _distribution(self, params):
         params = ops.cast(params, self.compute_dtype)
         size = int(np.prod(self.event_shape))
-        batch = ops.shape(params)[:-1]
+        batch = tf.shape(params)[:-1]
         return tfd.Independent(
             self._base(params, size, batch),
             reinterpreted_batch_ndims=len(self.event_shape),
