@@ -8,6 +8,9 @@ noise of Flipout and local reparameterization from dominating a train step.
 """
 
 import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
 
 _ALG = "philox"
 
@@ -32,3 +35,26 @@ def rademacher(shape, seed_generator, dtype="float32"):
     bits = tf.random.stateless_uniform(
         shape, seed=tfp_seed(seed_generator), minval=0, maxval=2, dtype=tf.int32, alg=_ALG)
     return tf.cast(2 * bits - 1, dtype)
+
+
+def factorised_normal(distribution):
+    """(loc, scale) of a factorised Normal — `Independent(Normal)`, `Normal`
+    or `MultivariateNormalDiag` — else None."""
+    if isinstance(distribution, tfd.Independent):
+        distribution = distribution.distribution
+    if isinstance(distribution, tfd.Normal):
+        return distribution.loc, distribution.scale
+    if isinstance(distribution, tfd.MultivariateNormalDiag):
+        return distribution.loc, distribution.stddev()
+    return None
+
+
+def sample(distribution, seed_generator):
+    """One draw of `distribution`; a factorised Normal draws through the fast
+    sampler above, other distributions through TFP."""
+    factorised = factorised_normal(distribution)
+    if factorised is None:
+        return distribution.sample(seed=tfp_seed(seed_generator))
+    loc, scale = factorised
+    scale = tf.broadcast_to(scale, tf.shape(loc + scale))
+    return loc + scale * normal(tf.shape(scale), seed_generator, scale.dtype)

@@ -15,7 +15,6 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks, _random, posteriors, priors
-from tfbsl._random import tfp_seed
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl.layers import _estimators
 from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight
@@ -115,7 +114,7 @@ class _Variational(keras.Layer):
                     f"(batch_shape [], event_shape [{n}]). Received: "
                     f"batch_shape {d.batch_shape}, event_shape {d.event_shape}"
                 )
-        if self.estimator != "reparameterization" and _factorised(q) is None:
+        if self.estimator != "reparameterization" and _random.factorised_normal(q) is None:
             raise ValueError(
                 f"estimator={self.estimator!r} needs a factorised Normal "
                 "posterior (tfd.Independent(tfd.Normal) or "
@@ -147,13 +146,13 @@ class _Variational(keras.Layer):
         x = inputs
         weights = None
         if self.estimator == "reparameterization":
-            weights = _sample(q, self.seed_generator)
+            weights = _random.sample(q, self.seed_generator)
             kernel, bias = self._unflatten(weights, x.dtype)
             outputs = _estimators.reparameterization(x, kernel, op)
             if bias is not None:
                 outputs = outputs + bias
         else:
-            loc, scale = _factorised(q)
+            loc, scale = _random.factorised_normal(q)
             kernel_loc, bias_loc = self._unflatten(loc, x.dtype)
             kernel_scale, bias_scale = self._unflatten(scale, x.dtype)
             if self.estimator == "flipout":
@@ -178,7 +177,7 @@ class _Variational(keras.Layer):
         if self.kl_use_exact is not False and _has_analytic_kl(q, p):
             return tfd.kl_divergence(q, p)
         if weights is None:
-            weights = _sample(q, self.seed_generator)
+            weights = _random.sample(q, self.seed_generator)
         return q.log_prob(weights) - p.log_prob(weights)
 
     def _split_divergence(self, q, p, weights):
@@ -245,25 +244,6 @@ def _make(factory, kernel_size, bias_size, dtype, kernel_shape):
     if takes_shape:
         return factory(kernel_size, bias_size, dtype, kernel_shape=kernel_shape)
     return factory(kernel_size, bias_size, dtype)
-
-
-def _sample(distribution, seed_generator):
-    """One draw of the weights; a factorised Normal draws through the fast
-    `tfbsl._random` sampler (see its docstring)."""
-    factorised = _factorised(distribution)
-    if factorised is None:
-        return distribution.sample(seed=tfp_seed(seed_generator))
-    loc, scale = factorised
-    return loc + scale * _random.normal(ops.shape(scale), seed_generator, scale.dtype)
-
-
-def _factorised(distribution):
-    """(loc, scale) of a factorised Normal, else None."""
-    if isinstance(distribution, tfd.Independent) and isinstance(distribution.distribution, tfd.Normal):
-        return distribution.distribution.loc, distribution.distribution.scale
-    if isinstance(distribution, tfd.MultivariateNormalDiag):
-        return distribution.loc, distribution.stddev()
-    return None
 
 
 def _has_analytic_kl(q, p):

@@ -6,8 +6,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
-from tfbsl import _checks
-from tfbsl._random import tfp_seed
+from tfbsl import _checks, _random
 from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight
 from tfbsl.layers.distribution_layers import (
     _float32_under_mixed_precision, get_distribution,
@@ -142,7 +141,7 @@ class Sampling(keras.Layer):
 
     def _draw(self, q):
         # The one place noise is drawn (per-replica folding goes here later).
-        return q.sample(seed=tfp_seed(self.seed_generator))
+        return _random.sample(q, self.seed_generator)
 
     def _kl_loss(self, q, z):
         p = self.prior_distribution(q, z)
