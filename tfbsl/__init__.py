@@ -3,7 +3,11 @@
 __version__ = "0.1.0"
 
 from tfbsl import layers, posteriors, priors  # noqa: F401
-from tfbsl.uncertainty import MCPrediction, predict_mc  # noqa: F401
+from tfbsl.uncertainty import (  # noqa: F401
+    MCPrediction, coverage_curve, gaussian_log_likelihood, interval_coverage,
+    predict_mc, prediction_interval, rmse,
+)
+from tfbsl import datasets, losses  # noqa: F401
 from tfbsl import callbacks, vae  # noqa: F401
 from tfbsl.convert import bayesianize  # noqa: F401
 from tfbsl.uncertainty import (  # noqa: F401

@@ -1,9 +1,15 @@
 """Monte-Carlo predictions of Bayesian models and what to read off them."""
 
 import collections
+import statistics
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfbsl import _checks
+
+tfd = tfp.distributions
 
 MCPrediction = collections.namedtuple(
     "MCPrediction",
@@ -85,6 +91,167 @@ def predict_mc(model, x, num_samples=100, batch_size=1024):
         epistemic_stddev=np.sqrt(epistemic),
         aleatoric_stddev=np.sqrt(aleatoric),
     )
+
+
+# Regression read-outs of an `MCPrediction` (Gaussian predictive).
+
+
+def prediction_interval(prediction, level=0.95):
+    """Central Gaussian prediction interval `mean -/+ z * stddev`.
+
+    Args:
+        prediction: an `MCPrediction` (or anything with `mean` and `stddev`).
+        level: nominal probability mass inside the interval, in (0, 1).
+
+    Returns:
+        `(lower, upper)` NumPy arrays shaped like `prediction.mean`.
+
+    Example:
+    ```python
+    lower, upper = tfbsl.prediction_interval(tfbsl.predict_mc(model, x), 0.9)
+    ```
+    """
+    z = _z_score(level)
+    mean, stddev = _mean_stddev(prediction)
+    return mean - z * stddev, mean + z * stddev
+
+
+def interval_coverage(prediction, y_true, level=0.95):
+    """Fraction of `y_true` inside the central `level` prediction interval.
+
+    A calibrated model covers about `level` of held-out targets.
+
+    Args:
+        prediction: an `MCPrediction` (or anything with `mean` and `stddev`).
+        y_true: targets, as many as predictions (`(n,)` or `(n, 1)` alike).
+        level: nominal probability mass of the interval, in (0, 1).
+
+    Returns:
+        A float in [0, 1].
+
+    Example:
+    ```python
+    tfbsl.interval_coverage(tfbsl.predict_mc(model, x_test), y_test, 0.95)
+    ```
+    """
+    lower, upper = prediction_interval(prediction, level)
+    y = _align(y_true, lower)
+    return float(np.mean((y >= lower) & (y <= upper)))
+
+
+def coverage_curve(prediction, y_true, levels=None):
+    """Empirical coverage of central intervals at several nominal levels.
+
+    Plotted against `levels`, a calibrated model lies on the diagonal; below
+    it the intervals are too narrow (over-confident).
+
+    Args:
+        prediction: an `MCPrediction` (or anything with `mean` and `stddev`).
+        y_true: targets, as many as predictions.
+        levels: nominal levels in (0, 1); default 0.05, 0.10, ..., 0.95.
+
+    Returns:
+        `(levels, coverages)`, two NumPy arrays.
+
+    Example:
+    ```python
+    levels, covered = tfbsl.coverage_curve(pred, y_test)
+    plt.plot(levels, covered); plt.plot([0, 1], [0, 1], "k:")
+    ```
+    """
+    levels = np.linspace(0.05, 0.95, 19) if levels is None else np.asarray(levels, float)
+    covered = [interval_coverage(prediction, y_true, level) for level in levels]
+    return levels, np.asarray(covered)
+
+
+def gaussian_log_likelihood(prediction, y_true, y_scale=1.0, per_example=False):
+    """Log-likelihood of `y_true` under `Normal(prediction.mean, prediction.stddev)`.
+
+    For a model trained on targets divided by `y_scale` (and predictions on
+    that scale), `y_scale` reports the log-likelihood on the original scale:
+    the change of variables subtracts `log(y_scale)` per example, as the UCI
+    benchmarks (Hernandez-Lobato & Adams 2015) do.
+
+    Args:
+        prediction: an `MCPrediction` (or anything with `mean` and `stddev`).
+        y_true: targets on the prediction's scale, as many as predictions.
+        y_scale: float > 0, the standard deviation the targets were divided by.
+        per_example: return one value per example instead of their mean.
+
+    Returns:
+        The mean log-likelihood (float), or a NumPy array shaped like
+        `prediction.mean` if `per_example`.
+
+    Example:
+    ```python
+    ll = tfbsl.gaussian_log_likelihood(pred, (y_test - mu) / sigma, y_scale=sigma)
+    ```
+    """
+    y_scale = _checks.check_positive_finite("y_scale", y_scale)
+    mean, stddev = _mean_stddev(prediction)
+    if not np.all(stddev > 0):
+        raise ValueError(
+            "`prediction.stddev` must be > 0 everywhere for a log-likelihood. "
+            f"Received: min stddev {stddev.min()!r}"
+        )
+    y = _align(y_true, mean)
+    log_prob = tfd.Normal(mean, stddev).log_prob(y).numpy() - np.log(y_scale)
+    return log_prob if per_example else float(np.mean(log_prob))
+
+
+def rmse(prediction, y_true, y_scale=1.0):
+    """Root mean squared error of the predictive mean.
+
+    Args:
+        prediction: an `MCPrediction` or an array of point predictions.
+        y_true: targets on the prediction's scale, as many as predictions.
+        y_scale: float > 0; the error is multiplied by it, to report on the
+            original scale of targets that were divided by `y_scale`.
+
+    Returns:
+        A float.
+
+    Example:
+    ```python
+    tfbsl.rmse(pred, (y_test - mu) / sigma, y_scale=sigma)
+    ```
+    """
+    y_scale = _checks.check_positive_finite("y_scale", y_scale)
+    mean = getattr(prediction, "mean", prediction)
+    if callable(mean):  # an array's (or tensor's) own .mean(): it holds the predictions
+        mean = prediction
+    mean = np.asarray(mean, np.float64)
+    y = _align(y_true, mean)
+    return float(np.sqrt(np.mean((y - mean) ** 2)) * y_scale)
+
+
+def _z_score(level):
+    if not 0.0 < float(level) < 1.0:
+        raise ValueError(f"`level` must be in (0, 1). Received: level={level!r}")
+    return statistics.NormalDist().inv_cdf(0.5 + float(level) / 2)
+
+
+def _mean_stddev(prediction):
+    mean = np.asarray(prediction.mean, np.float64)
+    stddev = np.asarray(prediction.stddev, np.float64)
+    if mean.shape != stddev.shape:
+        raise ValueError(
+            "`prediction.mean` and `prediction.stddev` must have the same "
+            f"shape. Received: {mean.shape} and {stddev.shape}"
+        )
+    return mean, stddev
+
+
+def _align(y_true, predicted):
+    """`y_true` reshaped like the predictions: (n,) against (n, 1) must not
+    broadcast to (n, n)."""
+    y = np.asarray(y_true, np.float64)
+    if y.size != predicted.size:
+        raise ValueError(
+            f"`y_true` must hold one target per prediction ({predicted.size}). "
+            f"Received: y_true.shape={y.shape}, predictions {predicted.shape}"
+        )
+    return y.reshape(predicted.shape)
 
 
 # Classification read-outs of Monte-Carlo class probabilities.
