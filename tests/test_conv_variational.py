@@ -12,7 +12,6 @@ from tfbsl.layers import (
     Conv1DVariational, Conv2DTransposeVariational, Conv2DVariational,
     Conv3DVariational, Convolution1DFlipout, Convolution2DFlipout,
     Convolution2DLocalReparameterization, Convolution2DReparameterization,
-    Convolution3DReparameterization,
 )
 
 ESTIMATORS = ["reparameterization", "flipout", "local_reparameterization"]
@@ -20,7 +19,7 @@ ESTIMATORS = ["reparameterization", "flipout", "local_reparameterization"]
 # channels_last only ("The Conv2D op currently only supports the NHWC tensor
 # format on the CPU"), as for keras.layers.Conv2D; under XLA both formats run.
 # So channels_first is checked jit-compiled (conformance and moments below),
-# and by run_layer_test only where Keras itself runs it eagerly (3-D, via XLA).
+# and by run_layer_test only where Keras' ops run it eagerly (3-D, via XLA).
 CASES = [
     # (class, kwargs, input shape, output shape)
     (Conv1DVariational, {"filters": 3, "kernel_size": 2, "estimator": "flipout"},
@@ -71,7 +70,6 @@ def test_conformance_cnn_every_estimator_and_named_variants(tmp_path):
                           kl_weight=1 / n, seed=1),
         Convolution2DLocalReparameterization(4, 3, activation="relu", kl_weight=1 / n, seed=2),
         Conv2DTransposeVariational(2, 2, strides=2, kl_weight=1 / n, seed=3),
-        Convolution2DReparameterization(2, 3, strides=2, kl_weight=1 / n, seed=4),
         keras.layers.Flatten(),
         tfbsl.layers.DenseFlipout(3, kl_weight=1 / n, seed=5),
         tfbsl.layers.OneHotCategorical(3),
@@ -79,15 +77,12 @@ def test_conformance_cnn_every_estimator_and_named_variants(tmp_path):
     check_model_conformance(model, x, y, loss="categorical_crossentropy", tmp_path=tmp_path)
 
 
-def test_conformance_1d_3d_and_channels_first_jit_compiled(tmp_path):
-    x = _digits_like(16, (4, 4, 4, 1))
+def test_conformance_1d_and_channels_first_jit_compiled(tmp_path):
+    x = _digits_like(16, (9, 6))
     inputs = keras.Input(x.shape[1:])
-    h = Convolution3DReparameterization(2, 2, kl_weight=0.1, seed=1)(inputs)  # (3, 3, 3, 2)
-    h = keras.layers.Reshape((9, 6))(h)
-    h = Convolution1DFlipout(3, 2, kl_weight=0.1, seed=2)(h)                   # (8, 3)
+    h = Convolution1DFlipout(3, 2, kl_weight=0.1, seed=2)(inputs)              # (8, 3)
     h = keras.layers.Reshape((3, 2, 4))(h)                                     # channels_first
-    h = Conv2DVariational(2, 1, data_format="channels_first",
-                          estimator="local_reparameterization", seed=3)(h)
+    h = Convolution2DReparameterization(2, 1, data_format="channels_first", seed=3)(h)
     model = keras.Model(inputs, h)
     y = np.zeros((16, 2, 2, 4), "float32")
     # Eager channels_first 2-D convolutions do not run on CPU: compare the
@@ -134,14 +129,14 @@ def test_local_reparameterization_moments_match_closed_form(data_format):
     scale = rng.uniform(0.2, 0.8, k + f).astype("float32")
     layer = _layer_with_posterior(loc, scale, x_shape, filters=4, kernel_size=3, padding="same",
                                   estimator="local_reparameterization", data_format=data_format)
-    outputs = _draws(layer, x, 2000)
+    outputs = _draws(layer, x, 1000)
     bias_shape = (1, 1, 1, f) if data_format == "channels_last" else (1, f, 1, 1)
     mean = _tf_conv(x, loc[:k].reshape(3, 3, 2, f), data_format) + loc[k:].reshape(bias_shape)
     var = (_tf_conv(x ** 2, (scale[:k] ** 2).reshape(3, 3, 2, f), data_format)
            + (scale[k:] ** 2).reshape(bias_shape))
     standard_error = np.sqrt(var / len(outputs))
     assert np.all(np.abs(outputs.mean(0) - mean) < 5 * standard_error)
-    np.testing.assert_allclose(outputs.var(0), var, rtol=5 * math.sqrt(2 / 1999))
+    np.testing.assert_allclose(outputs.var(0), var, rtol=5 * math.sqrt(2 / 999))
 
 
 def test_flipout_expected_output_is_the_mean_kernel_convolution():
