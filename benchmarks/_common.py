@@ -1,0 +1,45 @@
+"""Shared helpers of the benchmark scripts: timing and result files."""
+
+import csv
+import json
+import os
+import platform
+import time
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def epoch_timer(callback_base):
+    """A callback, subclassing `callback_base` (keras' or tf_keras'), whose
+    `.times` records each epoch's wall time."""
+
+    class EpochTimer(callback_base):
+        def __init__(self):
+            super().__init__()
+            self.times = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self._start)
+
+    return EpochTimer()
+
+
+def machine():
+    return {"platform": platform.platform(), "processor": platform.processor(),
+            "cpus": os.cpu_count(), "python": platform.python_version()}
+
+
+def write_results(name, rows, meta):
+    """Write rows (a list of dicts) as results/NAME.json and results/NAME.csv."""
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, f"{name}.json"), "w") as f:
+        json.dump({"meta": meta, "rows": rows}, f, indent=1)
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    with open(os.path.join(RESULTS, f"{name}.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {RESULTS}/{name}.json and .csv")

@@ -1,0 +1,151 @@
+"""Train-step time of variational dense layers, side by side in one run.
+
+Models: Input(W) -> 2 hidden layers of W units (relu) -> 1 output, every layer
+of the kind compared; MSE + KL (weight 1/N); Adam; `jit_compile=True` where the
+framework allows it. Compared: `keras.layers.Dense` (the floor), tfbsl's three
+estimators, `tfp.layers.Dense{Reparameterization,Flipout,LocalReparameterization}`
+under `tf_keras` (what Keras users had), and `keras-proba` 0.1's dense layers
+(the Keras 3 peer) when installed (`pip install -e '.[bench]'`).
+
+Time per step is the median over timed epochs of (epoch time / steps), after a
+warm-up epoch that includes compilation.
+
+Usage: python benchmarks/dense_speed.py [--quick] [--widths 128 512] [--batches 32 256 1024]
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+
+from _common import epoch_timer, machine, write_results  # noqa: E402
+
+ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
+
+
+def keras3_model(kind, width, n):
+    import keras
+    import tfbsl
+
+    def layer(units, activation=None):
+        if kind == "keras.Dense":
+            return keras.layers.Dense(units, activation=activation)
+        if kind.startswith("tfbsl."):
+            return tfbsl.layers.DenseVariational(
+                units, activation=activation, kl_weight=1 / n, estimator=kind[6:])
+        import keras_proba
+        cls = {"reparameterization": keras_proba.layers.DenseReparameterization,
+               "flipout": keras_proba.layers.DenseFlipout,
+               "local_reparameterization": keras_proba.layers.DenseLocalReparameterization}[kind[12:]]
+        return cls(units, activation=activation, kl_weight=1 / n)
+
+    model = keras.Sequential([keras.Input((width,)), layer(width, "relu"), layer(width, "relu"), layer(1)])
+    model.compile(keras.optimizers.Adam(1e-3), "mse", jit_compile=True)
+    return model, True
+
+
+def tfp_model(kind, width, n):
+    import tensorflow_probability as tfp
+    import tf_keras
+
+    cls = {"reparameterization": tfp.layers.DenseReparameterization,
+           "flipout": tfp.layers.DenseFlipout,
+           "local_reparameterization": tfp.layers.DenseLocalReparameterization}[kind[11:]]
+    divergence = lambda q, p, _: tfp.distributions.kl_divergence(q, p) / n  # noqa: E731
+
+    def build():
+        return tf_keras.Sequential([
+            tf_keras.Input((width,)),
+            cls(width, activation="relu", kernel_divergence_fn=divergence),
+            cls(width, activation="relu", kernel_divergence_fn=divergence),
+            cls(1, kernel_divergence_fn=divergence),
+        ])
+
+    model = build()
+    model.compile(tf_keras.optimizers.Adam(1e-3), "mse", jit_compile=True)
+    try:  # tfp.layers' stateful samplers may not compile with XLA
+        model.fit(np.zeros((8, width), "float32"), np.zeros((8, 1), "float32"), verbose=0)
+        return model, True
+    except Exception:
+        model = build()
+        model.compile(tf_keras.optimizers.Adam(1e-3), "mse", jit_compile=False)
+        return model, False
+
+
+def time_step(kind, width, batch, steps, epochs):
+    n = batch * steps
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, width)).astype("float32")
+    y = rng.normal(size=(n, 1)).astype("float32")
+    make = tfp_model if kind.startswith("tfp.layers.") else keras3_model
+    model, jit = make(kind, width, n)
+    if kind.startswith("tfp.layers."):
+        import tf_keras
+        timer = epoch_timer(tf_keras.callbacks.Callback)
+    else:
+        import keras
+        timer = epoch_timer(keras.callbacks.Callback)
+    model.fit(x, y, batch_size=batch, epochs=epochs + 1, verbose=0, callbacks=[timer], shuffle=False)
+    return 1000 * float(np.median(timer.times[1:])) / steps, jit
+
+
+def available_kinds():
+    kinds = ["keras.Dense"] + [f"tfbsl.{e}" for e in ESTIMATORS]
+    kinds += [f"tfp.layers.{e}" for e in ESTIMATORS]
+    try:
+        import keras_proba  # noqa: F401
+        kinds += [f"keras_proba.{e}" for e in ESTIMATORS]
+    except ImportError:
+        print("keras-proba is not installed: its columns are skipped "
+              "(pip install -e '.[bench]')")
+    return kinds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--widths", type=int, nargs="+", default=[128, 512])
+    parser.add_argument("--batches", type=int, nargs="+", default=[32, 256, 1024])
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one width, two batches, fewer steps")
+    args = parser.parse_args()
+    if args.quick:
+        args.widths, args.batches, args.steps, args.epochs = [256], [32, 512], 10, 2
+
+    kinds = available_kinds()
+    rows = []
+    for width in args.widths:
+        for batch in args.batches:
+            times = {}
+            for kind in kinds:
+                ms, jit = time_step(kind, width, batch, args.steps, args.epochs)
+                times[kind] = ms
+                rows.append({"width": width, "batch": batch, "layer": kind,
+                             "ms_per_step": round(ms, 3), "jit_compile": jit})
+            for row in rows[-len(kinds):]:
+                row["x_keras_dense"] = round(row["ms_per_step"] / times["keras.Dense"], 2)
+                family, _, estimator = row["layer"].rpartition(".")
+                if family == "tfbsl":
+                    row["x_tfp_layers"] = round(row["ms_per_step"] / times[f"tfp.layers.{estimator}"], 2)
+                    if f"keras_proba.{estimator}" in times:
+                        row["x_keras_proba"] = round(
+                            row["ms_per_step"] / times[f"keras_proba.{estimator}"], 2)
+            print_table(rows[-len(kinds):], width, batch)
+    write_results("dense_speed", rows, {**machine(), "args": vars(args)})
+
+
+def print_table(rows, width, batch):
+    print(f"\nwidth {width}, batch {batch}")
+    print(f"{'layer':<38}{'ms/step':>9}{'x Dense':>9}{'x tfp':>8}{'x kproba':>10}  jit")
+    for row in rows:
+        print(f"{row['layer']:<38}{row['ms_per_step']:>9.2f}{row['x_keras_dense']:>9.2f}"
+              f"{row.get('x_tfp_layers', float('nan')):>8.2f}"
+              f"{row.get('x_keras_proba', float('nan')):>10.2f}  {row['jit_compile']}")
+
+
+if __name__ == "__main__":
+    main()
