@@ -76,7 +76,7 @@ def test_epistemic_part_shrinks_with_more_data():
         # The same steps for both sizes: the 16 points are tiled to 1024 rows,
         # which leaves the expected loss of a batch unchanged.
         x, y = np.tile(x, (1024 // n, 1)), np.tile(y, (1024 // n, 1))
-        model = _fit(linear_bnn(n), x, y, epochs=40, batch_size=128)
+        model = _fit(linear_bnn(n), x, y, epochs=30, batch_size=128)
         epistemic[n] = tfbsl.predict_mc(model, x_test, num_samples=50).epistemic_stddev.mean()
     # Ideally sqrt(1024 / 16) = 8 times smaller.
     assert epistemic[1024] < 0.4 * epistemic[16], epistemic
@@ -95,8 +95,8 @@ def test_95_percent_interval_covers_held_out_heteroscedastic_data():
         DenseFlipout(32, activation="tanh", kl_weight=1 / len(x), seed=0),
         DenseFlipout(2, kl_weight=1 / len(x), seed=1),
         IndependentNormal(1),
-    ]), x, y, epochs=30, batch_size=50)
-    prediction = tfbsl.predict_mc(model, x_test, num_samples=50)
+    ]), x, y, epochs=25, batch_size=50)
+    prediction = tfbsl.predict_mc(model, x_test, num_samples=30)
     coverage = tfbsl.interval_coverage(prediction, y_test, 0.95)
     assert 0.90 <= coverage <= 0.99, coverage
     # The head learned the heteroscedasticity: wider intervals where the noise is.
