@@ -1,0 +1,263 @@
+"""Held-out NLL and time per epoch of tfbsl's flows on 2-D toy densities,
+beside the same architectures written the pre-Keras-3 way (TFP bijectors +
+`tfb.AutoregressiveNetwork` under `tf_keras`) and, if installed, zuko.
+
+Run: `python benchmarks/flows_2d.py` (a few minutes on 2 CPU cores) or
+`python benchmarks/flows_2d.py --long` (more data, epochs and datasets).
+
+All NLLs are in nats per example on the RAW data scale (no standardisation),
+beside the data's own entropy (REFERENCE_NUMBERS.md, raw column), the best
+any model can reach. Every model: Adam(2e-3), batch 256, same epochs, same
+data (fixed seeds); tfbsl and tf_keras are trained with `fit(jit_compile=True)`.
+Time per epoch is the median over epochs after the first (which compiles).
+
+Architectures (all 2 -> 2, hidden units (64, 64), ReLU):
+  MAF     3 affine MADE blocks, order reversed between blocks
+  RealNVP 4 affine coupling blocks, halves swapped between blocks
+  NSF     3 autoregressive rational-quadratic spline blocks, 8 bins on [-5, 5]
+"""
+
+import argparse
+import csv
+import json
+import os
+import pathlib
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tensorflow_probability as tfp  # noqa: E402
+from sklearn.datasets import make_moons  # noqa: E402
+
+import tfbsl  # noqa: E402
+from tfbsl.layers import (  # noqa: E402
+    AffineCoupling, MaskedAutoregressive, NormalizingFlow, Permute, SplineAutoregressive,
+)
+
+tfd, tfb = tfp.distributions, tfp.bijectors
+RESULTS = pathlib.Path(__file__).parent / "results"
+HIDDEN = (64, 64)
+LR, BATCH = 2e-3, 256
+
+# REFERENCE_NUMBERS.md: data entropy, raw scale (Monte Carlo, +-0.005).
+ENTROPY = {"moons": 0.285, "8gaussians": 2.835, "checkerboard": float(np.log(32.0))}
+
+
+def make_data(name, n, seed):
+    rng = np.random.default_rng(seed)
+    if name == "moons":
+        x = make_moons(n, noise=0.05, random_state=seed)[0]
+    elif name == "8gaussians":  # FFJORD's recipe
+        s = 1 / np.sqrt(2)
+        centres = 4 * np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (s, s), (s, -s), (-s, s), (-s, -s)])
+        x = (rng.normal(size=(n, 2)) * 0.5 + centres[rng.integers(0, 8, n)]) / 1.414
+    elif name == "checkerboard":  # FFJORD's recipe
+        x1 = rng.uniform(size=n) * 4 - 2
+        x2 = rng.uniform(size=n) - rng.integers(0, 2, n) * 2 + np.floor(x1) % 2
+        x = np.stack([x1, x2], 1) * 2
+    else:
+        raise ValueError(f"unknown dataset {name!r}")
+    return x.astype("float32")
+
+
+class _EpochTimes(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self.start)
+
+
+def _median_after_first(times):
+    return float(np.median(times[1:] if len(times) > 1 else times))
+
+
+# ---- tfbsl (Keras 3) -------------------------------------------------------
+
+def tfbsl_flow(kind):
+    if kind == "MAF":
+        blocks = [MaskedAutoregressive(HIDDEN), Permute(),
+                  MaskedAutoregressive(HIDDEN), Permute(), MaskedAutoregressive(HIDDEN)]
+    elif kind == "RealNVP":
+        blocks = [AffineCoupling(HIDDEN), Permute(), AffineCoupling(HIDDEN), Permute(),
+                  AffineCoupling(HIDDEN), Permute(), AffineCoupling(HIDDEN)]
+    else:
+        blocks = [SplineAutoregressive(HIDDEN, bins=8, bound=5.0), Permute(),
+                  SplineAutoregressive(HIDDEN, bins=8, bound=5.0), Permute(),
+                  SplineAutoregressive(HIDDEN, bins=8, bound=5.0)]
+    return NormalizingFlow(blocks)
+
+
+def run_tfbsl(kind, train, test, epochs):
+    keras.utils.set_random_seed(0)
+    flow = tfbsl_flow(kind)
+    x_in = keras.Input((2,))
+    model = keras.Model(x_in, flow(x_in))
+    model.compile(keras.optimizers.Adam(LR), loss=lambda _, log_prob: -log_prob, jit_compile=True)
+    timer = _EpochTimes()
+    model.fit(train, np.zeros(len(train)), epochs=epochs, batch_size=BATCH, verbose=0,
+              callbacks=[timer])
+    nll = -float(np.mean(model.predict(test, batch_size=4096, verbose=0)))
+    return nll, _median_after_first(timer.times)
+
+
+# ---- baseline: TFP bijectors + tfb.AutoregressiveNetwork under tf_keras -----
+
+def run_tf_keras(kind, train, test, epochs):
+    import tf_keras
+
+    class Flow(tf_keras.Model):
+        def __init__(self):
+            super().__init__()
+            bijectors = []
+            if kind == "MAF":
+                self.nets = [tfb.AutoregressiveNetwork(
+                    params=2, event_shape=[2], hidden_units=list(HIDDEN), activation="relu")
+                    for _ in range(3)]
+                for net in self.nets:
+                    bijectors += [tfb.MaskedAutoregressiveFlow(shift_and_log_scale_fn=net),
+                                  tfb.Permute([1, 0])]
+            else:
+                self.nets = [tf_keras.Sequential(
+                    [tf_keras.layers.Dense(u, activation="relu") for u in HIDDEN]
+                    + [tf_keras.layers.Dense(2)]) for _ in range(4)]
+                for net in self.nets:
+                    bijectors += [tfb.RealNVP(num_masked=1, shift_and_log_scale_fn=(
+                        lambda x0, units, net=net: tf.unstack(net(x0)[..., None], axis=-2))),
+                        tfb.Permute([1, 0])]
+            self.distribution = tfd.TransformedDistribution(
+                tfd.MultivariateNormalDiag(loc=tf.zeros(2)), tfb.Chain(bijectors[:-1]))
+
+        def call(self, x):
+            return self.distribution.log_prob(x)
+
+    tf_keras.utils.set_random_seed(0)
+    model = Flow()
+    model.compile(tf_keras.optimizers.Adam(LR), loss=lambda _, log_prob: -log_prob, jit_compile=True)
+    timer = _TfKerasEpochTimes(tf_keras)
+    model.fit(train, np.zeros(len(train)), epochs=epochs, batch_size=BATCH, verbose=0,
+              callbacks=[timer.callback])
+    nll = -float(np.mean(model.predict(test, batch_size=4096, verbose=0)))
+    return nll, _median_after_first(timer.times)
+
+
+class _TfKerasEpochTimes:
+    def __init__(self, tf_keras):
+        self.times = []
+        self.callback = tf_keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: setattr(self, "start", time.perf_counter()),
+            on_epoch_end=lambda epoch, logs: self.times.append(time.perf_counter() - self.start))
+
+
+# ---- zuko (PyTorch) ---------------------------------------------------------
+
+def run_zuko(kind, train, test, epochs):
+    import torch
+    import zuko
+
+    torch.manual_seed(0)
+    # One thread: measured here on 2 shared cores, two torch threads spun
+    # against each other (1 s per NSF step against 0.03 s with one).
+    torch.set_num_threads(1)
+    if kind == "MAF":
+        flow = zuko.flows.MAF(2, transforms=3, hidden_features=HIDDEN)
+    else:
+        flow = zuko.flows.NSF(2, transforms=3, hidden_features=HIDDEN, bins=8)
+    optimizer = torch.optim.Adam(flow.parameters(), lr=LR)
+    x = torch.from_numpy(train)
+    times = []
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(epochs):
+        start = time.perf_counter()
+        for batch in x[torch.randperm(len(x), generator=generator)].split(BATCH):
+            loss = -flow().log_prob(batch).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        times.append(time.perf_counter() - start)
+    with torch.no_grad():
+        nll = -float(flow().log_prob(torch.from_numpy(test)).mean())
+    return nll, _median_after_first(times)
+
+
+def _installed(module):
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--long", action="store_true",
+                        help="32k training points, 60 epochs, all three datasets")
+    parser.add_argument("--datasets", nargs="+", choices=list(ENTROPY))
+    parser.add_argument("--epochs", type=int)
+    args = parser.parse_args()
+    n, epochs = (32768, 60) if args.long else (8192, 15)
+    epochs = args.epochs or epochs
+    datasets = args.datasets or (list(ENTROPY) if args.long else ["moons", "8gaussians"])
+
+    peers = [("tfbsl", run_tfbsl, ("MAF", "RealNVP", "NSF"))]
+    if _installed("tf_keras"):
+        peers.append(("tf_keras+TFP", run_tf_keras, ("MAF", "RealNVP")))
+    else:
+        print("tf_keras is not installed: skipping the tf_keras baseline (pip install tf-keras)")
+    if _installed("zuko"):
+        peers.append(("zuko", run_zuko, ("MAF", "NSF")))
+    else:
+        print("zuko is not installed: skipping it (pip install torch==2.13.0, then zuko)")
+
+    rows = []
+    for dataset in datasets:
+        train, test = make_data(dataset, n, 0), make_data(dataset, n, 1)
+        for kind in ("MAF", "RealNVP", "NSF"):
+            for peer, run, kinds in peers:
+                if kind not in kinds:
+                    continue
+                nll, per_epoch = run(kind, train, test, epochs)
+                rows.append({"dataset": dataset, "flow": kind, "implementation": peer,
+                             "heldout_nll": round(nll, 4), "entropy_raw": round(ENTROPY[dataset], 3),
+                             "seconds_per_epoch": round(per_epoch, 4)})
+                print(f"  {dataset:<13}{kind:<8}{peer:<14}NLL {nll:7.3f}  {per_epoch:6.3f} s/epoch",
+                      flush=True)
+
+    for row in rows:
+        ours = next(r for r in rows if r["dataset"] == row["dataset"] and r["flow"] == row["flow"]
+                    and r["implementation"] == "tfbsl")
+        row["nll_minus_tfbsl"] = round(row["heldout_nll"] - ours["heldout_nll"], 4)
+        row["time_ratio_vs_tfbsl"] = round(row["seconds_per_epoch"] / ours["seconds_per_epoch"], 2)
+
+    header = (f"{'dataset':<13}{'flow':<9}{'implementation':<15}{'NLL':>8}{'entropy':>9}"
+              f"{'NLL-H':>8}{'vs tfbsl':>9}{'s/epoch':>9}{'time x':>8}")
+    print(f"\nHeld-out NLL (nats, raw scale; entropy = best possible, REFERENCE_NUMBERS.md), "
+          f"{n} train / {n} test points, {epochs} epochs, batch {BATCH}")
+    print(header)
+    for r in rows:
+        print(f"{r['dataset']:<13}{r['flow']:<9}{r['implementation']:<15}{r['heldout_nll']:>8.3f}"
+              f"{r['entropy_raw']:>9.3f}{r['heldout_nll'] - r['entropy_raw']:>8.3f}"
+              f"{r['nll_minus_tfbsl']:>+9.3f}{r['seconds_per_epoch']:>9.3f}"
+              f"{r['time_ratio_vs_tfbsl']:>8.2f}")
+
+    RESULTS.mkdir(exist_ok=True)
+    meta = {"n_train": n, "n_test": n, "epochs": epochs, "batch_size": BATCH, "learning_rate": LR,
+            "hidden_units": list(HIDDEN), "scale": "raw", "tfbsl": tfbsl.__version__,
+            "keras": keras.__version__, "tensorflow": tf.__version__, "tfp": tfp.__version__,
+            "cpu_count": os.cpu_count(), "peers": [p[0] for p in peers]}
+    (RESULTS / "flows_2d.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    with open(RESULTS / "flows_2d.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"\nwrote {RESULTS / 'flows_2d.json'} and {RESULTS / 'flows_2d.csv'}")
+
+
+if __name__ == "__main__":
+    main()
