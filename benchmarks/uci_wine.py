@@ -96,13 +96,11 @@ class _Reusable:
 
     def fit(self, x, y):
         self.model.set_weights(self.build().get_weights())
-        optimizer = self.model.optimizer
-        for variable in optimizer.variables:
-            if variable is not optimizer._learning_rate:  # step count and moments
+        for variable in self.model.optimizer.variables:
+            if variable.name != "learning_rate":  # the step count and moments
                 variable.assign(np.zeros(variable.shape, variable.dtype))
-        history = self.model.fit(x, y, epochs=self.args.epochs,
-                                 batch_size=self.args.batch_size, verbose=0)
-        return self.model, history.history["loss"][-1]
+        self.model.fit(x, y, epochs=self.args.epochs, batch_size=self.args.batch_size, verbose=0)
+        return self.model
 
 
 def evaluate_bnn(model, x_test, y_test, y_scale, num_samples):
@@ -150,7 +148,7 @@ def run(args):
         y_train, y_test = (y[train] - y_mean) / y_std, (y[test] - y_mean) / y_std
         for name, estimator in methods.items():
             start = time.perf_counter()
-            model, _ = models[name].fit(x_train, y_train)
+            model = models[name].fit(x_train, y_train)
             if estimator is None:
                 rmse, ll = evaluate_deterministic(model, x_train, y_train, x_test, y_test, y_std)
             else:
