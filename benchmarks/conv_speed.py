@@ -1,0 +1,158 @@
+"""Train-step time of variational 2-D convolutions, side by side in one run.
+
+Model: Input(S, S, C) -> 2 convolutions of F filters (3x3, same, relu), every
+one of the kind compared -> Flatten -> a plain Dense(1); MSE + KL (weight 1/N);
+Adam; `jit_compile=True` where the framework allows it. Compared:
+`keras.layers.Conv2D` (the floor), tfbsl's `Conv2DVariational` with its three
+estimators, `tfp.layers.Convolution2D{Reparameterization,Flipout}` under
+`tf_keras` (what Keras users had; TFP has no local-reparameterization conv),
+and `keras-proba` 0.1's `Conv2D{Reparameterization,Flipout}` (the Keras 3
+peer) when installed (`pip install -e '.[bench]'`).
+
+Time per step is the fastest timed epoch's (epoch time / steps), after a
+warm-up epoch that includes compilation: the minimum, not the median, because
+on a shared machine other processes only ever add time (as `timeit` advises).
+
+Usage: python benchmarks/conv_speed.py [--size 16] [--channels 8] [--filters 16] [--batches 32 256]
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+
+from _common import epoch_timer, machine, write_results  # noqa: E402
+
+ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
+PEER_ESTIMATORS = ("reparameterization", "flipout")
+
+
+def keras3_model(kind, shape, filters, n):
+    import keras
+    import tfbsl
+
+    def conv():
+        if kind == "keras.Conv2D":
+            return keras.layers.Conv2D(filters, 3, padding="same", activation="relu")
+        if kind.startswith("tfbsl."):
+            return tfbsl.layers.Conv2DVariational(
+                filters, 3, padding="same", activation="relu", kl_weight=1 / n,
+                estimator=kind[6:])
+        import keras_proba
+        cls = {"reparameterization": keras_proba.layers.Conv2DReparameterization,
+               "flipout": keras_proba.layers.Conv2DFlipout}[kind[12:]]
+        return cls(filters, 3, padding="same", activation="relu", kl_weight=1 / n)
+
+    model = keras.Sequential([keras.Input(shape), conv(), conv(), keras.layers.Flatten(),
+                              keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(1e-3), "mse", jit_compile=True)
+    return model, True
+
+
+def tfp_model(kind, shape, filters, n):
+    import tensorflow_probability as tfp
+    import tf_keras
+
+    cls = {"reparameterization": tfp.layers.Convolution2DReparameterization,
+           "flipout": tfp.layers.Convolution2DFlipout}[kind[11:]]
+    divergence = lambda q, p, _: tfp.distributions.kl_divergence(q, p) / n  # noqa: E731
+
+    def build():
+        return tf_keras.Sequential([
+            tf_keras.Input(shape),
+            cls(filters, 3, padding="same", activation="relu", kernel_divergence_fn=divergence),
+            cls(filters, 3, padding="same", activation="relu", kernel_divergence_fn=divergence),
+            tf_keras.layers.Flatten(),
+            tf_keras.layers.Dense(1),
+        ])
+
+    x = np.zeros((8,) + shape, "float32")
+    model = build()
+    model.compile(tf_keras.optimizers.Adam(1e-3), "mse", jit_compile=True)
+    try:  # tfp.layers' stateful samplers may not compile with XLA
+        model.fit(x, np.zeros((8, 1), "float32"), verbose=0)
+        return model, True
+    except Exception:
+        model = build()
+        model.compile(tf_keras.optimizers.Adam(1e-3), "mse", jit_compile=False)
+        return model, False
+
+
+def time_step(kind, shape, filters, batch, steps, epochs):
+    n = batch * steps
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n,) + shape).astype("float32")
+    y = rng.normal(size=(n, 1)).astype("float32")
+    if kind.startswith("tfp.layers."):
+        import tf_keras
+        model, jit = tfp_model(kind, shape, filters, n)
+        timer = epoch_timer(tf_keras.callbacks.Callback)
+    else:
+        import keras
+        model, jit = keras3_model(kind, shape, filters, n)
+        timer = epoch_timer(keras.callbacks.Callback)
+    model.fit(x, y, batch_size=batch, epochs=epochs + 1, verbose=0, callbacks=[timer],
+              shuffle=False)
+    return 1000 * float(np.min(timer.times[1:])) / steps, jit
+
+
+def available_kinds():
+    kinds = ["keras.Conv2D"] + [f"tfbsl.{e}" for e in ESTIMATORS]
+    kinds += [f"tfp.layers.{e}" for e in PEER_ESTIMATORS]
+    try:
+        import keras_proba  # noqa: F401
+        kinds += [f"keras_proba.{e}" for e in PEER_ESTIMATORS]
+    except ImportError:
+        print("keras-proba is not installed: its columns are skipped "
+              "(pip install -e '.[bench]')")
+    return kinds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=16)
+    parser.add_argument("--channels", type=int, default=8)
+    parser.add_argument("--filters", type=int, default=16)
+    parser.add_argument("--batches", type=int, nargs="+", default=[32, 256])
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+    shape = (args.size, args.size, args.channels)
+
+    kinds = available_kinds()
+    rows = []
+    for batch in args.batches:
+        times = {}
+        for kind in kinds:
+            ms, jit = time_step(kind, shape, args.filters, batch, args.steps, args.epochs)
+            times[kind] = ms
+            rows.append({"input": "x".join(map(str, shape)), "filters": args.filters,
+                         "batch": batch, "layer": kind, "ms_per_step": round(ms, 3),
+                         "jit_compile": jit})
+        for row in rows[-len(kinds):]:
+            row["x_keras_conv2d"] = round(row["ms_per_step"] / times["keras.Conv2D"], 2)
+            family, _, estimator = row["layer"].rpartition(".")
+            if family == "tfbsl" and f"tfp.layers.{estimator}" in times:
+                row["x_tfp_layers"] = round(row["ms_per_step"] / times[f"tfp.layers.{estimator}"], 2)
+            if family == "tfbsl" and f"keras_proba.{estimator}" in times:
+                row["x_keras_proba"] = round(
+                    row["ms_per_step"] / times[f"keras_proba.{estimator}"], 2)
+        print_table(rows[-len(kinds):], shape, args.filters, batch)
+    write_results("conv_speed", rows, {**machine(), "args": vars(args)})
+
+
+def print_table(rows, shape, filters, batch):
+    print(f"\ninput {shape}, {filters} filters, batch {batch}")
+    print(f"{'layer':<38}{'ms/step':>9}{'x Conv2D':>10}{'x tfp':>8}{'x kproba':>10}  jit")
+    for row in rows:
+        print(f"{row['layer']:<38}{row['ms_per_step']:>9.2f}{row['x_keras_conv2d']:>10.2f}"
+              f"{row.get('x_tfp_layers', float('nan')):>8.2f}"
+              f"{row.get('x_keras_proba', float('nan')):>10.2f}  {row['jit_compile']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""Classification uncertainty on scikit-learn digits: six ways, one budget.
+
+Task: train on the digits 0-4 (stratified 80/20 split of them), then
+- in distribution: accuracy, NLL, ECE (15 bins) and Brier on the held-out 0-4;
+- out of distribution: AUROC for telling the digits 5-9 (never seen) from the
+  held-out 0-4, by predictive entropy and, for the stochastic methods, by
+  mutual information (BALD).
+
+Methods, same CNN (Conv 16 - pool - Conv 32 - pool - Dense 64 - softmax 5),
+same data, optimiser (Adam 3e-3, batch 64) and epochs:
+- deterministic CNN;
+- MC dropout (dropout 0.25 before each dense layer, kept on at test time);
+- deep ensemble of 5 deterministic CNNs (5x the training cost);
+- tfbsl Flipout CNN and local-reparameterization CNN (every layer variational,
+  kl_weight = 1 / n_train);
+- bayesianize + MOPED: the trained deterministic CNN converted
+  (`moped_delta=0.1`), fine-tuned for a quarter of the epochs.
+Stochastic methods average 30 passes. Reported: mean +/- standard error over
+seeds. Writes benchmarks/results/digits_uncertainty.{json,csv}.
+
+    python benchmarks/digits_uncertainty.py                 # a few minutes on 2 cores
+    python benchmarks/digits_uncertainty.py --seeds 1 --epochs 5   # smoke run
+"""
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+import tfbsl  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import machine, write_results  # noqa: E402
+
+NUM_CLASSES = 5
+PASSES = 30
+
+
+def load_data(seed):
+    digits = load_digits()
+    x = (digits.images / 16.0).astype("float32")[..., None]
+    y = digits.target
+    seen = y < NUM_CLASSES
+    x_train, x_test, y_train, y_test = train_test_split(
+        x[seen], y[seen], test_size=0.2, stratify=y[seen], random_state=seed)
+    return x_train, y_train, x_test, y_test, x[~seen]
+
+
+def cnn(dropout=0.0, seed=0):
+    """The deterministic CNN; `dropout > 0` keeps dropout on at test time."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8, 8, 1))
+    h = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(inputs)
+    h = keras.layers.MaxPooling2D()(h)
+    h = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(h)
+    h = keras.layers.MaxPooling2D()(h)
+    h = keras.layers.Flatten()(h)
+    if dropout:
+        h = keras.layers.Dropout(dropout)(h, training=True)
+    h = keras.layers.Dense(64, activation="relu")(h)
+    if dropout:
+        h = keras.layers.Dropout(dropout)(h, training=True)
+    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax")(h)
+    return keras.Model(inputs, outputs)
+
+
+def bayesian_cnn(estimator, n, seed=0):
+    keras.utils.set_random_seed(seed)
+    common = {"estimator": estimator, "kl_weight": 1 / n}
+    return keras.Sequential([
+        keras.Input((8, 8, 1)),
+        tfbsl.layers.Conv2DVariational(16, 3, padding="same", activation="relu", seed=seed, **common),
+        keras.layers.MaxPooling2D(),
+        tfbsl.layers.Conv2DVariational(32, 3, padding="same", activation="relu", seed=seed + 1,
+                                       **common),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        tfbsl.layers.DenseVariational(64, activation="relu", seed=seed + 2, **common),
+        tfbsl.layers.DenseVariational(NUM_CLASSES, seed=seed + 3, **common),
+        tfbsl.layers.Categorical(NUM_CLASSES),
+    ])
+
+
+def train(model, x, y, epochs, verbose=0):
+    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
+                  jit_compile=True)
+    model.fit(x, y, epochs=epochs, batch_size=64, verbose=verbose)
+    return model
+
+
+def scores(samples_in, y_in, samples_out):
+    """Metrics from per-pass probabilities `(S, n, K)` (S = 1: deterministic)."""
+    row = {
+        "accuracy": float(np.mean(samples_in.mean(0).argmax(-1) == y_in)),
+        "nll": tfbsl.classification_nll(samples_in, y_in),
+        "ece": tfbsl.expected_calibration_error(samples_in, y_in),
+        "brier": tfbsl.brier_score(samples_in, y_in),
+        "auroc_entropy": tfbsl.auroc(tfbsl.predictive_entropy(samples_in),
+                                     tfbsl.predictive_entropy(samples_out)),
+    }
+    if len(samples_in) > 1:
+        row["auroc_mi"] = tfbsl.auroc(tfbsl.mutual_information(samples_in),
+                                      tfbsl.mutual_information(samples_out))
+    return row
+
+
+def run_seed(seed, epochs):
+    x_train, y_train, x_test, y_test, x_ood = load_data(seed)
+    n = len(x_train)
+
+    def proba(model, passes):
+        return (tfbsl.predict_proba_mc(model, x_test, passes),
+                tfbsl.predict_proba_mc(model, x_ood, passes))
+
+    rows = []
+
+    def record(method, started, samples):
+        rows.append({"method": method, "seed": seed, "time_s": time.perf_counter() - started,
+                     **scores(samples[0], y_test, samples[1])})
+        print(f"  seed {seed} {method:<24} " + " ".join(
+            f"{k}={v:.3f}" for k, v in rows[-1].items() if k not in ("method", "seed")),
+            flush=True)
+
+    started = time.perf_counter()
+    deterministic = train(cnn(seed=seed), x_train, y_train, epochs)
+    det_time = time.perf_counter() - started
+    record("deterministic CNN", started, proba(deterministic, 1))
+
+    started = time.perf_counter()
+    record("MC dropout", started,
+           proba(train(cnn(0.25, seed), x_train, y_train, epochs), PASSES))
+
+    started = time.perf_counter()
+    members = [deterministic] + [train(cnn(seed=100 * seed + m), x_train, y_train, epochs)
+                                 for m in range(1, 5)]
+    parts = [proba(m, 1) for m in members]
+    rows_start = started - det_time  # the first member is the deterministic CNN
+    record("deep ensemble (5)", rows_start,
+           (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])))
+
+    for estimator, name in (("flipout", "tfbsl Flipout CNN"),
+                            ("local_reparameterization", "tfbsl LRT CNN")):
+        started = time.perf_counter()
+        record(name, started,
+               proba(train(bayesian_cnn(estimator, n, seed), x_train, y_train, epochs), PASSES))
+
+    started = time.perf_counter() - det_time
+    moped = tfbsl.bayesianize(deterministic, kl_weight=1 / n, moped_delta=0.1, seed=seed)
+    train(moped, x_train, y_train, max(1, epochs // 4))
+    record("bayesianize + MOPED", started, proba(moped, PASSES))
+    return rows
+
+
+def summarise(rows):
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    metrics = ["accuracy", "nll", "ece", "brier", "auroc_entropy", "auroc_mi", "time_s"]
+    table = []
+    for method in methods:
+        group = [r for r in rows if r["method"] == method]
+        entry = {"method": method, "seeds": len(group)}
+        for metric in metrics:
+            values = np.array([r[metric] for r in group if metric in r])
+            if len(values):
+                entry[metric] = float(values.mean())
+                entry[metric + "_se"] = (float(values.std(ddof=1) / np.sqrt(len(values)))
+                                         if len(values) > 1 else float("nan"))
+        table.append(entry)
+    return table
+
+
+def print_table(table):
+    header = ("| method | accuracy | NLL | ECE | Brier | AUROC (entropy) | AUROC (MI) "
+              "| time s (train + predict) |")
+    print(header)
+    print("|" + "---|" * 8)
+    for e in table:
+        def cell(metric, digits=3):
+            if metric not in e:
+                return "—"
+            return f"{e[metric]:.{digits}f} ± {e[metric + '_se']:.{digits}f}"
+        print(f"| {e['method']} | {cell('accuracy')} | {cell('nll')} | {cell('ece')} | "
+              f"{cell('brier')} | {cell('auroc_entropy')} | {cell('auroc_mi')} | "
+              f"{cell('time_s', 1)} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=20)
+    args = parser.parse_args()
+    rows = []
+    for seed in range(args.seeds):
+        rows += run_seed(seed, args.epochs)
+    table = summarise(rows)
+    print_table(table)
+    write_results("digits_uncertainty", rows,
+                  {"epochs": args.epochs, "seeds": args.seeds, "passes": PASSES,
+                   "summary": table, "machine": machine()})
+
+
+if __name__ == "__main__":
+    main()
