@@ -45,7 +45,7 @@ class MeanFieldNormal(FromConfig):
 
     Example:
     ```python
-    layer = tfbsl.layers.DenseFlipout(8, kernel_posterior=tfbsl.posteriors.MeanFieldNormal(1e-2))
+    layer = tfbsl.layers.DenseFlipout(8, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(1e-2))
     ```
     """
 
