@@ -43,9 +43,20 @@ class NegativeLogLikelihood(keras.losses.Loss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def call(self, y_true, y_pred):
+        if _is_output_placeholder(y_pred):
+            # Under tf.distribute, `Model.fit` first builds the compiled loss
+            # on a placeholder standing for the model output: it carries no
+            # distribution, and only the loss's shape is used.
+            return ops.zeros(ops.shape(y_pred)[:1], self.dtype)
         distribution = get_distribution(y_pred, "y_pred")
         y_true = _align_to_distribution(y_true, distribution)
         return -distribution.log_prob(ops.cast(y_true, distribution.dtype))
+
+
+def _is_output_placeholder(y_pred):
+    """A graph placeholder without a distribution: no model output is one."""
+    return (getattr(y_pred, "distribution", None) is None
+            and getattr(getattr(y_pred, "op", None), "type", None) == "Placeholder")
 
 
 def _align_to_distribution(y, distribution):

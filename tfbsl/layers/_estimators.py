@@ -40,9 +40,10 @@ def flipout(x, kernel_loc, kernel_delta, op, seed, sign_shape=None):
             (default: its own shape; conv layers share signs over space).
     """
     sign_shape = sign_shape or ops.shape
-    sign_in = _random.rademacher(sign_shape(x), seed, x.dtype)
+    sign_in = _random.rademacher(sign_shape(x), seed, x.dtype, per_example=True)
     perturbation = op(x * sign_in, kernel_delta)
-    sign_out = _random.rademacher(sign_shape(perturbation), seed, x.dtype)
+    sign_out = _random.rademacher(
+        sign_shape(perturbation), seed, x.dtype, per_example=True)
     return op(x, kernel_loc) + perturbation * sign_out
 
 
@@ -54,7 +55,7 @@ def local_reparameterization(x, kernel_loc, kernel_scale, op, seed,
     `var = op(x^2, scale^2) (+ bias_scale^2)`, `eps ~ N(0, 1)` per output.
     """
     mean, variance = local_moments(x, kernel_loc, kernel_scale, op, bias_loc, bias_scale)
-    eps = _random.normal(ops.shape(mean), seed, mean.dtype)
+    eps = _random.normal(ops.shape(mean), seed, mean.dtype, per_example=True)
     return mean + ops.sqrt(variance + _VARIANCE_FLOOR) * eps
 
 

@@ -22,7 +22,7 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl._random import tfp_seed
+from tfbsl._random import per_example_seed
 from tfbsl._serialization import deserialize_fn, serialize_fn
 
 tfd = tfp.distributions
@@ -130,7 +130,8 @@ class DistributionLambda(keras.Layer):
     def _to_tensor(self, distribution):
         fn = self.convert_to_tensor_fn
         if fn == "sample":
-            return distribution.sample(seed=tfp_seed(self.seed_generator))
+            # A sample is per example: under tf.distribute each replica draws its own.
+            return distribution.sample(seed=per_example_seed(self.seed_generator))
         if fn in ("mean", "mode"):
             return getattr(distribution, fn)()
         return fn(distribution)

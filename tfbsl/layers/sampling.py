@@ -140,8 +140,8 @@ class Sampling(keras.Layer):
         return get_distribution(self.prior(z), "prior(z)")
 
     def _draw(self, q):
-        # The one place noise is drawn (per-replica folding goes here later).
-        return _random.sample(q, self.seed_generator)
+        # eps is per example: under tf.distribute each replica draws its own.
+        return _random.sample(q, self.seed_generator, per_example=True)
 
     def _kl_loss(self, q, z):
         p = self.prior_distribution(q, z)

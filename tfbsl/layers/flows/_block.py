@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl.layers.distribution_layers import _float32_under_mixed_precision
 
 
 class _FlowBlock(keras.Layer):
@@ -20,6 +21,12 @@ class _FlowBlock(keras.Layer):
 
     _min_event_size = 1
     _uses_context = False
+
+    def __init__(self, **kwargs):
+        # Under a mixed policy a block, conditioner included, computes in
+        # float32: TFP bijectors mix no dtypes, and float16 log-determinants
+        # (sums of log-scales) lose the digits a log-density needs.
+        super().__init__(**_float32_under_mixed_precision(kwargs))
 
     def _build_shapes(self, inputs_shape, context_shape):
         """Check and record the event and context sizes (at build time)."""

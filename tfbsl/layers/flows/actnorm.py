@@ -55,11 +55,15 @@ class ActNorm(_FlowBlock):
         # Symbolic shape inference runs in a stateless scope, whose recorded
         # assignments cannot leave a tf.cond branch; it needs no values anyway.
         if not in_stateless_scope():
-            tf.cond(self.initialized, lambda: tf.constant(False), lambda: self._initialize(x))
+            # Under tf.distribute each replica holds a slice of the global
+            # batch, and the collective that pools the slices cannot run in a
+            # tf.cond branch: there the moments are pooled at every step.
+            moments = _global_batch_moments(x)
+            tf.cond(self.initialized, lambda: tf.constant(False),
+                    lambda: self._initialize(*(moments or _moments(x))))
         return super()._inverse_and_log_det(x, context)
 
-    def _initialize(self, x):
-        mean, variance = ops.moments(x, axes=list(range(len(x.shape) - 1)))
+    def _initialize(self, mean, variance):
         self.loc.assign(ops.cast(mean, self.loc.dtype))
         self.log_scale.assign(ops.cast(0.5 * ops.log(variance + self.epsilon), self.log_scale.dtype))
         self.initialized.assign(True)
@@ -69,3 +73,17 @@ class ActNorm(_FlowBlock):
         config = super().get_config()
         config["epsilon"] = self.epsilon
         return config
+
+
+def _moments(x):
+    return ops.moments(x, axes=list(range(len(x.shape) - 1)))
+
+
+def _global_batch_moments(x):
+    """Mean and variance over all replicas' batches; None on one replica."""
+    replica = tf.distribute.get_replica_context()
+    if replica is None or replica.num_replicas_in_sync == 1:
+        return None
+    mean, variance = _moments(x)
+    mean, mean_square = replica.all_reduce("MEAN", [mean, variance + ops.square(mean)])
+    return mean, ops.maximum(mean_square - ops.square(mean), 0.0)

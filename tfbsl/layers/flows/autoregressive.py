@@ -28,7 +28,8 @@ class _Autoregressive(_FlowBlock):
     def build(self, inputs_shape, context_shape=None):
         self._build_shapes(inputs_shape, context_shape)
         self.made = AutoregressiveNetwork(
-            self._params(), self.hidden_units, self.activation, name="made")
+            self._params(), self.hidden_units, self.activation, name="made",
+            dtype=self.dtype_policy)
         self.made.build(inputs_shape, context_shape)
 
     def _bijector(self, context):

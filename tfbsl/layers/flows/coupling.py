@@ -32,9 +32,10 @@ class _Coupling(_FlowBlock):
         self.num_masked = self.event_size // 2
         units = self.event_size - self.num_masked
         self.conditioner = [
-            keras.layers.Dense(u, activation=self.activation, name=f"hidden_{i}")
+            keras.layers.Dense(u, activation=self.activation, name=f"hidden_{i}",
+                               dtype=self.dtype_policy)
             for i, u in enumerate(self.hidden_units)
-        ] + [keras.layers.Dense(units * self._params(), name="params")]
+        ] + [keras.layers.Dense(units * self._params(), name="params", dtype=self.dtype_policy)]
         width = self.num_masked + (self.context_size or 0)
         for layer in self.conditioner:
             layer.build((None, width))

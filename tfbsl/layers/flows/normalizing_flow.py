@@ -7,7 +7,7 @@ from keras import ops
 
 from tfbsl import _checks
 from tfbsl._random import tfp_seed
-from tfbsl.layers.distribution_layers import get_distribution
+from tfbsl.layers.distribution_layers import _float32_under_mixed_precision, get_distribution
 from tfbsl.layers.flows._block import _FlowBlock
 
 tfd = tfp.distributions
@@ -76,7 +76,8 @@ class NormalizingFlow(keras.Layer):
                 "layer), so that it serialises. Received: "
                 f"base={type(base).__name__}"
             )
-        super().__init__(**kwargs)
+        # Log-densities in float32 under a mixed policy, as the blocks.
+        super().__init__(**_float32_under_mixed_precision(kwargs))
         self.blocks = blocks
         self.base = base
         self.seed = seed
