@@ -316,3 +316,14 @@ def test_predict_mc_splits_epistemic_and_aleatoric():
         rtol=1e-5)
     with pytest.raises(ValueError, match="num_samples"):
         tfbsl.predict_mc(model, X64, num_samples=1)
+
+
+def test_rademacher_signs_are_balanced_and_shaped():
+    from tfbsl import _random
+    generator = keras.random.SeedGenerator(3)
+    signs = np.asarray(_random.rademacher((257, 33), generator))
+    assert signs.shape == (257, 33) and set(np.unique(signs)) == {-1.0, 1.0}
+    # Mean of 8481 fair signs: standard error 1 / sqrt(8481) ~ 0.011.
+    assert abs(signs.mean()) < 5 / np.sqrt(signs.size)
+    # Neighbouring signs (bits of one random word) are uncorrelated.
+    assert abs(np.mean(signs[:, 1:] * signs[:, :-1])) < 5 / np.sqrt(signs[:, 1:].size)

@@ -57,10 +57,14 @@ def normal(shape, seed_generator, dtype="float32", per_example=False):
 
 def rademacher(shape, seed_generator, dtype="float32", per_example=False):
     """Random signs (+1 / -1) of `shape`; `per_example` as in `normal`."""
-    bits = tf.random.stateless_uniform(
-        shape, seed=_seed(seed_generator, per_example), minval=0, maxval=2,
-        dtype=tf.int32, alg=_ALG)
-    return tf.cast(2 * bits - 1, dtype)
+    # One random 32-bit word gives 32 signs: a 32x smaller draw.
+    shape = tf.convert_to_tensor(shape, tf.int32)
+    size = tf.reduce_prod(shape)
+    words = tf.random.stateless_uniform(
+        [(size + 31) // 32], seed=_seed(seed_generator, per_example),
+        minval=None, maxval=None, dtype=tf.int32, alg=_ALG)
+    bits = tf.bitwise.bitwise_and(tf.bitwise.right_shift(words[:, None], tf.range(32)), 1)
+    return tf.reshape(tf.cast(2 * tf.reshape(bits, [-1])[:size] - 1, dtype), shape)
 
 
 def factorised_normal(distribution):
