@@ -1,47 +1,10 @@
 """Runs notebooks/bayesian_cnn_digits.ipynb top to bottom on small settings."""
 
-import json
-import pathlib
-import sys
-
-import pytest
-
-nbclient = pytest.importorskip("nbclient")
-nbformat = pytest.importorskip("nbformat")
-
-NOTEBOOK = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "bayesian_cnn_digits.ipynb"
-
-
-def _kernel_for_this_interpreter(tmp_path, monkeypatch):
-    """A kernel spec running `sys.executable`, found before any user's python3."""
-    name = "tfbsl-test-kernel"
-    spec_dir = tmp_path / "jupyter" / "kernels" / name
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": name,
-        "language": "python",
-    }))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    return name
+from tests.notebooks import run_notebook
 
 
 def test_bayesian_cnn_notebook_runs(tmp_path, monkeypatch):
-    monkeypatch.setenv("TFBSL_NB_EPOCHS", "1")
-    monkeypatch.setenv("TFBSL_NB_PASSES", "2")
-    # The kernel's inline backend, not the suite's Agg: the figures must show.
-    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
-    kernel = _kernel_for_this_interpreter(tmp_path, monkeypatch)
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(
-        notebook, kernel_name=kernel, timeout=600,
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    )
-    client.execute()
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code"
-               for o in cell.get("outputs", [])]
-    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    text, images = run_notebook("bayesian_cnn_digits", tmp_path, monkeypatch,
+                                TFBSL_NB_EPOCHS="1", TFBSL_NB_PASSES="2")
     assert "ECE" in text and "AUROC" in text and "bayesianize + MOPED" in text
-    images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 3  # reliability diagrams, unseen digits, rotated digits
