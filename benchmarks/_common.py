@@ -9,11 +9,15 @@ import time
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
-def epoch_timer(callback_base):
-    """A callback, subclassing `callback_base` (keras' or tf_keras'), whose
-    `.times` records each epoch's wall time."""
+def fit_epoch_times(model, x, y, batch_size, epochs, legacy_keras=False):
+    """Wall time of each of `epochs` epochs of `model.fit`, after one warm-up
+    epoch that includes compilation. `legacy_keras`: `model` is a tf_keras one."""
+    if legacy_keras:
+        import tf_keras as framework
+    else:
+        import keras as framework
 
-    class EpochTimer(callback_base):
+    class EpochTimer(framework.callbacks.Callback):
         def __init__(self):
             super().__init__()
             self.times = []
@@ -24,7 +28,10 @@ def epoch_timer(callback_base):
         def on_epoch_end(self, epoch, logs=None):
             self.times.append(time.perf_counter() - self._start)
 
-    return EpochTimer()
+    timer = EpochTimer()
+    model.fit(x, y, batch_size=batch_size, epochs=epochs + 1, verbose=0,
+              callbacks=[timer], shuffle=False)
+    return timer.times[1:]
 
 
 def machine():

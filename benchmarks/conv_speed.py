@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
-from _common import epoch_timer, machine, write_results  # noqa: E402
+from _common import fit_epoch_times, machine, write_results  # noqa: E402
 
 ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
 PEER_ESTIMATORS = ("reparameterization", "flipout")
@@ -87,17 +87,10 @@ def time_step(kind, shape, filters, batch, steps, epochs):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n,) + shape).astype("float32")
     y = rng.normal(size=(n, 1)).astype("float32")
-    if kind.startswith("tfp.layers."):
-        import tf_keras
-        model, jit = tfp_model(kind, shape, filters, n)
-        timer = epoch_timer(tf_keras.callbacks.Callback)
-    else:
-        import keras
-        model, jit = keras3_model(kind, shape, filters, n)
-        timer = epoch_timer(keras.callbacks.Callback)
-    model.fit(x, y, batch_size=batch, epochs=epochs + 1, verbose=0, callbacks=[timer],
-              shuffle=False)
-    return 1000 * float(np.min(timer.times[1:])) / steps, jit
+    legacy = kind.startswith("tfp.layers.")
+    model, jit = (tfp_model if legacy else keras3_model)(kind, shape, filters, n)
+    times = fit_epoch_times(model, x, y, batch, epochs, legacy_keras=legacy)
+    return 1000 * float(np.min(times)) / steps, jit
 
 
 def available_kinds():

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
-from _common import epoch_timer, machine, write_results  # noqa: E402
+from _common import fit_epoch_times, machine, write_results  # noqa: E402
 
 ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
 
@@ -81,16 +81,10 @@ def time_step(kind, width, batch, steps, epochs):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n, width)).astype("float32")
     y = rng.normal(size=(n, 1)).astype("float32")
-    make = tfp_model if kind.startswith("tfp.layers.") else keras3_model
-    model, jit = make(kind, width, n)
-    if kind.startswith("tfp.layers."):
-        import tf_keras
-        timer = epoch_timer(tf_keras.callbacks.Callback)
-    else:
-        import keras
-        timer = epoch_timer(keras.callbacks.Callback)
-    model.fit(x, y, batch_size=batch, epochs=epochs + 1, verbose=0, callbacks=[timer], shuffle=False)
-    return 1000 * float(np.median(timer.times[1:])) / steps, jit
+    legacy = kind.startswith("tfp.layers.")
+    model, jit = (tfp_model if legacy else keras3_model)(kind, width, n)
+    times = fit_epoch_times(model, x, y, batch, epochs, legacy_keras=legacy)
+    return 1000 * float(np.median(times)) / steps, jit
 
 
 def available_kinds():
