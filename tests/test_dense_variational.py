@@ -327,3 +327,21 @@ def test_rademacher_signs_are_balanced_and_shaped():
     assert abs(signs.mean()) < 5 / np.sqrt(signs.size)
     # Neighbouring signs (bits of one random word) are uncorrelated.
     assert abs(np.mean(signs[:, 1:] * signs[:, :-1])) < 5 / np.sqrt(signs[:, 1:].size)
+
+
+def test_normal_noise_is_standard_normal():
+    from scipy import stats
+
+    from tfbsl import _random
+    generator = keras.random.SeedGenerator(4)
+    draws = np.asarray(_random.normal((400, 500), generator)).ravel()
+    # Kolmogorov-Smirnov against N(0, 1) over 200k draws: a wrong scale,
+    # shift or shape (e.g. a missing sqrt(2)) gives p-values below 1e-10.
+    assert stats.kstest(draws, "norm").pvalue > 1e-3
+    assert abs(draws.mean()) < 5 / np.sqrt(draws.size)
+    assert abs(draws.var() - 1) < 5 * np.sqrt(2 / draws.size)
+    assert abs(stats.kurtosis(draws)) < 5 * np.sqrt(24 / draws.size)
+    # Two draws differ; half precision stays finite (the uniform is float32).
+    assert not np.allclose(draws, np.asarray(_random.normal((400, 500), generator)).ravel())
+    half = np.asarray(_random.normal((1000, 100), generator, "float16"))
+    assert half.dtype == np.float16 and np.isfinite(half).all()
