@@ -6,6 +6,8 @@ import os
 import platform
 import time
 
+import numpy as np
+
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
@@ -32,6 +34,36 @@ def fit_epoch_times(model, x, y, batch_size, epochs, legacy_keras=False):
     model.fit(x, y, batch_size=batch_size, epochs=epochs + 1, verbose=0,
               callbacks=[timer], shuffle=False)
     return timer.times[1:]
+
+
+def layer_kinds(baseline, estimators, peer_estimators):
+    """The layers a speed benchmark compares: the Keras `baseline`, tfbsl's
+    `estimators`, and the `peer_estimators` of `tfp.layers` and of keras-proba
+    (when installed)."""
+    kinds = [baseline] + [f"tfbsl.{e}" for e in estimators]
+    kinds += [f"tfp.layers.{e}" for e in peer_estimators]
+    try:
+        import keras_proba  # noqa: F401
+        kinds += [f"keras_proba.{e}" for e in peer_estimators]
+    except ImportError:
+        print("keras-proba is not installed: its columns are skipped "
+              "(pip install -e '.[bench]')")
+    return kinds
+
+
+def step_ms(kind, make_model, input_shape, batch, steps, epochs, statistic):
+    """Milliseconds per train step of `make_model(kind, n)` (which returns the
+    compiled model and whether it is jit-compiled) on `batch * steps` random
+    regression examples of `input_shape`: `statistic` (e.g. `np.median`) of
+    the timed epochs, divided by `steps`. Returns `(ms, jit)`."""
+    n = batch * steps
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n,) + tuple(input_shape)).astype("float32")
+    y = rng.normal(size=(n, 1)).astype("float32")
+    legacy = kind.startswith("tfp.layers.")
+    model, jit = make_model(kind, n)
+    times = fit_epoch_times(model, x, y, batch, epochs, legacy_keras=legacy)
+    return 1000 * float(statistic(times)) / steps, jit
 
 
 def machine():

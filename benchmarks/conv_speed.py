@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
-from _common import fit_epoch_times, machine, write_results  # noqa: E402
+from _common import layer_kinds, machine, step_ms, write_results  # noqa: E402
 
 ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
 PEER_ESTIMATORS = ("reparameterization", "flipout")
@@ -83,26 +83,9 @@ def tfp_model(kind, shape, filters, n):
 
 
 def time_step(kind, shape, filters, batch, steps, epochs):
-    n = batch * steps
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n,) + shape).astype("float32")
-    y = rng.normal(size=(n, 1)).astype("float32")
-    legacy = kind.startswith("tfp.layers.")
-    model, jit = (tfp_model if legacy else keras3_model)(kind, shape, filters, n)
-    times = fit_epoch_times(model, x, y, batch, epochs, legacy_keras=legacy)
-    return 1000 * float(np.min(times)) / steps, jit
-
-
-def available_kinds():
-    kinds = ["keras.Conv2D"] + [f"tfbsl.{e}" for e in ESTIMATORS]
-    kinds += [f"tfp.layers.{e}" for e in PEER_ESTIMATORS]
-    try:
-        import keras_proba  # noqa: F401
-        kinds += [f"keras_proba.{e}" for e in PEER_ESTIMATORS]
-    except ImportError:
-        print("keras-proba is not installed: its columns are skipped "
-              "(pip install -e '.[bench]')")
-    return kinds
+    build = tfp_model if kind.startswith("tfp.layers.") else keras3_model
+    return step_ms(kind, lambda kind, n: build(kind, shape, filters, n), shape,
+                   batch, steps, epochs, np.min)
 
 
 def main():
@@ -116,7 +99,7 @@ def main():
     args = parser.parse_args()
     shape = (args.size, args.size, args.channels)
 
-    kinds = available_kinds()
+    kinds = layer_kinds("keras.Conv2D", ESTIMATORS, PEER_ESTIMATORS)
     rows = []
     for batch in args.batches:
         times = {}

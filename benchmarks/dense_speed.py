@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
-from _common import fit_epoch_times, machine, write_results  # noqa: E402
+from _common import layer_kinds, machine, step_ms, write_results  # noqa: E402
 
 ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
 
@@ -77,26 +77,9 @@ def tfp_model(kind, width, n):
 
 
 def time_step(kind, width, batch, steps, epochs):
-    n = batch * steps
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, width)).astype("float32")
-    y = rng.normal(size=(n, 1)).astype("float32")
-    legacy = kind.startswith("tfp.layers.")
-    model, jit = (tfp_model if legacy else keras3_model)(kind, width, n)
-    times = fit_epoch_times(model, x, y, batch, epochs, legacy_keras=legacy)
-    return 1000 * float(np.median(times)) / steps, jit
-
-
-def available_kinds():
-    kinds = ["keras.Dense"] + [f"tfbsl.{e}" for e in ESTIMATORS]
-    kinds += [f"tfp.layers.{e}" for e in ESTIMATORS]
-    try:
-        import keras_proba  # noqa: F401
-        kinds += [f"keras_proba.{e}" for e in ESTIMATORS]
-    except ImportError:
-        print("keras-proba is not installed: its columns are skipped "
-              "(pip install -e '.[bench]')")
-    return kinds
+    build = tfp_model if kind.startswith("tfp.layers.") else keras3_model
+    return step_ms(kind, lambda kind, n: build(kind, width, n), (width,),
+                   batch, steps, epochs, np.median)
 
 
 def main():
@@ -110,7 +93,7 @@ def main():
     if args.quick:
         args.widths, args.batches, args.steps, args.epochs = [256], [32, 512], 10, 2
 
-    kinds = available_kinds()
+    kinds = layer_kinds("keras.Dense", ESTIMATORS, ESTIMATORS)
     rows = []
     for width in args.widths:
         for batch in args.batches:
