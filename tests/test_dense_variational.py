@@ -329,19 +329,48 @@ def test_rademacher_signs_are_balanced_and_shaped():
     assert abs(np.mean(signs[:, 1:] * signs[:, :-1])) < 5 / np.sqrt(signs[:, 1:].size)
 
 
-def test_normal_noise_is_standard_normal():
+@pytest.mark.parametrize("jit", [False, True], ids=["eager-philox", "xla-threefry"])
+def test_normal_noise_is_standard_normal(jit):
     from scipy import stats
 
     from tfbsl import _random
     generator = keras.random.SeedGenerator(4)
-    draws = np.asarray(_random.normal((400, 500), generator)).ravel()
+    algs = []
+
+    def draw(shape, dtype="float32"):
+        algs.append(_random._alg())
+        return _random.normal(shape, generator, dtype)
+
+    if jit:
+        draw = tf.function(draw, jit_compile=True)
+    draws = np.asarray(draw((400, 500))).ravel()
+    assert algs == ["threefry" if jit else "philox"]
     # Kolmogorov-Smirnov against N(0, 1) over 200k draws: a wrong scale,
     # shift or shape (e.g. a missing sqrt(2)) gives p-values below 1e-10.
     assert stats.kstest(draws, "norm").pvalue > 1e-3
     assert abs(draws.mean()) < 5 / np.sqrt(draws.size)
     assert abs(draws.var() - 1) < 5 * np.sqrt(2 / draws.size)
     assert abs(stats.kurtosis(draws)) < 5 * np.sqrt(24 / draws.size)
+    # Neighbouring draws are uncorrelated (a counter-based generator).
+    assert abs(np.corrcoef(draws[:-1], draws[1:])[0, 1]) < 5 / np.sqrt(draws.size)
     # Two draws differ; half precision stays finite (the uniform is float32).
-    assert not np.allclose(draws, np.asarray(_random.normal((400, 500), generator)).ravel())
-    half = np.asarray(_random.normal((1000, 100), generator, "float16"))
+    assert not np.allclose(draws, np.asarray(draw((400, 500))).ravel())
+    half = np.asarray(draw((1000, 100), "float16"))
     assert half.dtype == np.float16 and np.isfinite(half).all()
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["eager-philox", "xla-threefry"])
+def test_rademacher_signs_are_fair_and_independent(jit):
+    from tfbsl import _random
+    generator = keras.random.SeedGenerator(5)
+
+    def draw():
+        return _random.rademacher((300, 333), generator)
+
+    if jit:
+        draw = tf.function(draw, jit_compile=True)
+    signs = np.asarray(draw()).ravel()
+    assert set(np.unique(signs)) == {-1.0, 1.0}
+    assert abs(signs.mean()) < 5 / np.sqrt(signs.size)
+    assert abs(np.mean(signs[:-1] * signs[1:])) < 5 / np.sqrt(signs.size)
+    assert not np.array_equal(signs, np.asarray(draw()).ravel())

@@ -1,10 +1,18 @@
 """Random draws for tfbsl's layers, from a `keras.random.SeedGenerator`.
 
-Draws are stateless and use the Philox generator by name. TensorFlow's
+Draws are stateless and name their counter-based generator. TensorFlow's
 default (`alg="auto_select"`), which `keras.random.normal` and
 `tfd.Normal.sample` use, measured 20-40x slower on CPU here (180 ms against
 8 ms for 131k normals, with or without XLA): naming the algorithm keeps the
 noise of Flipout and local reparameterization from dominating a train step.
+Inside an XLA-compiled function (`jit_compile=True`, the default of a
+compiled Keras model) the generator is ThreeFry-2x32, whose 32-bit
+arithmetic vectorises where Philox's 64-bit products do not (524k uniforms:
+1.1 against 1.6 ms on CPU here; a 512-wide reparameterization train step
+about 20% faster); elsewhere it is Philox, as TensorFlow's non-XLA kernels
+implement only that one. Both are Random123 generators; a given seed draws
+the same numbers in every compiled run and in every eager run, but not the
+same numbers in the two.
 
 Under `tf.distribute` (e.g. `MirroredStrategy`) a layer's `SeedGenerator`
 state is a mirrored variable, so every replica would draw the same noise for
@@ -19,9 +27,19 @@ import math
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+try:  # private TensorFlow: is the graph being traced for XLA?
+    from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
+except ImportError:  # pragma: no cover - then Philox everywhere
+    GraphOrParentsInXlaContext = None
+
 tfd = tfp.distributions
 
-_ALG = "philox"
+
+def _alg():
+    """"threefry" when the current graph compiles with XLA, else "philox"."""
+    if GraphOrParentsInXlaContext is None or tf.executing_eagerly():
+        return "philox"
+    return "threefry" if GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()) else "philox"
 
 
 def tfp_seed(seed_generator):
@@ -43,7 +61,7 @@ def per_example_seed(seed_generator):
     if context is None or context.num_replicas_in_sync == 1:
         return seed
     return tf.random.experimental.stateless_fold_in(
-        seed, context.replica_id_in_sync_group, alg=_ALG)
+        seed, context.replica_id_in_sync_group, alg=_alg())
 
 
 def _seed(seed_generator, per_example):
@@ -62,7 +80,7 @@ def normal(shape, seed_generator, dtype="float32", per_example=False):
     variational layer's per-weight work.
     """
     u = tf.random.stateless_uniform(
-        shape, seed=_seed(seed_generator, per_example), dtype=tf.float32, alg=_ALG)
+        shape, seed=_seed(seed_generator, per_example), dtype=tf.float32, alg=_alg())
     v = 2.0 * u + (2.0**-23 - 1.0)
     return tf.cast(math.sqrt(2.0) * tf.math.erfinv(v), dtype)
 
@@ -74,7 +92,7 @@ def rademacher(shape, seed_generator, dtype="float32", per_example=False):
     size = tf.reduce_prod(shape)
     words = tf.random.stateless_uniform(
         [(size + 31) // 32], seed=_seed(seed_generator, per_example),
-        minval=None, maxval=None, dtype=tf.int32, alg=_ALG)
+        minval=None, maxval=None, dtype=tf.int32, alg=_alg())
     bits = tf.bitwise.bitwise_and(tf.bitwise.right_shift(words[:, None], tf.range(32)), 1)
     return tf.reshape(tf.cast(2 * tf.reshape(bits, [-1])[:size] - 1, dtype), shape)
 
