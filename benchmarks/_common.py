@@ -51,11 +51,11 @@ def layer_kinds(baseline, estimators, peer_estimators):
     return kinds
 
 
-def step_ms(kind, make_model, input_shape, batch, steps, epochs, statistic):
+def step_ms(kind, make_model, input_shape, batch, steps, epochs):
     """Milliseconds per train step of `make_model(kind, n)` (which returns the
     compiled model and whether it is jit-compiled) on `batch * steps` random
-    regression examples of `input_shape`: `statistic` (e.g. `np.median`) of
-    the timed epochs, divided by `steps`. Returns `(ms, jit)`."""
+    regression examples of `input_shape`, one value per timed epoch.
+    Returns `(ms, jit)`, `ms` an array."""
     n = batch * steps
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n,) + tuple(input_shape)).astype("float32")
@@ -63,7 +63,7 @@ def step_ms(kind, make_model, input_shape, batch, steps, epochs, statistic):
     legacy = kind.startswith("tfp.layers.")
     model, jit = make_model(kind, n)
     times = fit_epoch_times(model, x, y, batch, epochs, legacy_keras=legacy)
-    return 1000 * float(statistic(times)) / steps, jit
+    return 1000 * np.asarray(times) / steps, jit
 
 
 def machine():

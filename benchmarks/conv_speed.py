@@ -84,8 +84,9 @@ def tfp_model(kind, shape, filters, n):
 
 def time_step(kind, shape, filters, batch, steps, epochs):
     build = tfp_model if kind.startswith("tfp.layers.") else keras3_model
-    return step_ms(kind, lambda kind, n: build(kind, shape, filters, n), shape,
-                   batch, steps, epochs, np.min)
+    ms, jit = step_ms(kind, lambda kind, n: build(kind, shape, filters, n), shape,
+                      batch, steps, epochs)
+    return ms.min(), jit
 
 
 def main():
