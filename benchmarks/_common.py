@@ -51,19 +51,27 @@ def layer_kinds(baseline, estimators, peer_estimators):
     return kinds
 
 
-def step_ms(kind, make_model, input_shape, batch, steps, epochs):
+def step_ms(kinds, make_model, input_shape, batch, steps, epochs, rounds):
     """Milliseconds per train step of `make_model(kind, n)` (which returns the
-    compiled model and whether it is jit-compiled) on `batch * steps` random
-    regression examples of `input_shape`, one value per timed epoch.
-    Returns `(ms, jit)`, `ms` an array."""
+    compiled model and whether it is jit-compiled) for each of `kinds`, on
+    `batch * steps` random regression examples of `input_shape`.
+
+    The models are timed in `rounds` round-robin rounds of `epochs` epochs
+    each (after one warm-up epoch per round), so that a burst of load from
+    other tenants of the machine falls on all kinds rather than on one.
+    Returns `{kind: (ms, jit)}`, `ms` an array with one value per timed epoch.
+    """
     n = batch * steps
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n,) + tuple(input_shape)).astype("float32")
     y = rng.normal(size=(n, 1)).astype("float32")
-    legacy = kind.startswith("tfp.layers.")
-    model, jit = make_model(kind, n)
-    times = fit_epoch_times(model, x, y, batch, epochs, legacy_keras=legacy)
-    return 1000 * np.asarray(times) / steps, jit
+    models = {kind: make_model(kind, n) for kind in kinds}
+    times = {kind: [] for kind in kinds}
+    for _ in range(rounds):
+        for kind, (model, _) in models.items():
+            legacy = kind.startswith("tfp.layers.")
+            times[kind] += fit_epoch_times(model, x, y, batch, epochs, legacy_keras=legacy)
+    return {kind: (1000 * np.asarray(times[kind]) / steps, models[kind][1]) for kind in kinds}
 
 
 def machine():

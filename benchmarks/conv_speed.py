@@ -9,9 +9,11 @@ estimators, `tfp.layers.Convolution2D{Reparameterization,Flipout}` under
 and `keras-proba` 0.1's `Conv2D{Reparameterization,Flipout}` (the Keras 3
 peer) when installed (`pip install -e '.[bench]'`).
 
-Time per step is the fastest timed epoch's (epoch time / steps), after a
-warm-up epoch that includes compilation: the minimum, not the median, because
-on a shared machine other processes only ever add time (as `timeit` advises).
+The models of one batch size are timed in `--rounds` round-robin rounds of
+`--epochs` epochs (each round after a warm-up epoch); time per step is the
+fastest timed epoch's (epoch time / steps): the minimum, not the median,
+because on a shared machine other processes only ever add time (as `timeit`
+advises), and the rounds spread a burst of load over all the layers.
 
 Usage: python benchmarks/conv_speed.py [--size 16] [--channels 8] [--filters 16] [--batches 32 256]
 """
@@ -82,11 +84,13 @@ def tfp_model(kind, shape, filters, n):
         return model, False
 
 
-def time_step(kind, shape, filters, batch, steps, epochs):
-    build = tfp_model if kind.startswith("tfp.layers.") else keras3_model
-    ms, jit = step_ms(kind, lambda kind, n: build(kind, shape, filters, n), shape,
-                      batch, steps, epochs)
-    return ms.min(), jit
+def time_steps(kinds, shape, filters, batch, steps, epochs, rounds):
+    """{kind: (ms array, jit)} for the conv model."""
+    def make_model(kind, n):
+        build = tfp_model if kind.startswith("tfp.layers.") else keras3_model
+        return build(kind, shape, filters, n)
+
+    return step_ms(kinds, make_model, shape, batch, steps, epochs, rounds)
 
 
 def main():
@@ -96,7 +100,8 @@ def main():
     parser.add_argument("--filters", type=int, default=16)
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 256])
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per round")
+    parser.add_argument("--rounds", type=int, default=2, help="round-robin rounds over the layers")
     args = parser.parse_args()
     shape = (args.size, args.size, args.channels)
 
@@ -104,8 +109,9 @@ def main():
     rows = []
     for batch in args.batches:
         times = {}
-        for kind in kinds:
-            ms, jit = time_step(kind, shape, args.filters, batch, args.steps, args.epochs)
+        timed = time_steps(kinds, shape, args.filters, batch, args.steps, args.epochs, args.rounds)
+        for kind, (ms, jit) in timed.items():
+            ms = ms.min()
             times[kind] = ms
             rows.append({"input": "x".join(map(str, shape)), "filters": args.filters,
                          "batch": batch, "layer": kind, "ms_per_step": round(ms, 3),

@@ -7,10 +7,13 @@ estimators, `tfp.layers.Dense{Reparameterization,Flipout,LocalReparameterization
 under `tf_keras` (what Keras users had), and `keras-proba` 0.1's dense layers
 (the Keras 3 peer) when installed (`pip install -e '.[bench]'`).
 
-Time per step is the fastest of the timed epochs' (epoch time / steps), after a
-warm-up epoch that includes compilation; the median is recorded beside it. On a
+The models of one (width, batch) cell are built together and timed in
+`--rounds` round-robin rounds of `--epochs` epochs (each round after a warm-up
+epoch, the first one including compilation). Time per step is the fastest
+timed epoch's (epoch time / steps); the median is recorded beside it. On a
 shared machine other tenants only ever add time, so the fastest epoch is the
-steadiest estimate of a step's own cost (as `timeit` advises).
+steadiest estimate of a step's own cost (as `timeit` advises), and the
+rounds spread a burst of load over all the layers compared.
 
 Usage: python benchmarks/dense_speed.py [--quick] [--widths 128 512] [--batches 32 256 1024]
        [--name dense_speed]
@@ -79,12 +82,13 @@ def tfp_model(kind, width, n):
         return model, False
 
 
-def time_step(kind, width, batch, steps, epochs):
-    """(fastest, median) ms per step, and whether it ran jit-compiled."""
-    build = tfp_model if kind.startswith("tfp.layers.") else keras3_model
-    ms, jit = step_ms(kind, lambda kind, n: build(kind, width, n), (width,),
-                      batch, steps, epochs)
-    return ms.min(), float(np.median(ms)), jit
+def time_steps(kinds, width, batch, steps, epochs, rounds):
+    """{kind: (ms array, jit)} for the 3-layer model of width `width`."""
+    def make_model(kind, n):
+        build = tfp_model if kind.startswith("tfp.layers.") else keras3_model
+        return build(kind, width, n)
+
+    return step_ms(kinds, make_model, (width,), batch, steps, epochs, rounds)
 
 
 def main():
@@ -92,24 +96,25 @@ def main():
     parser.add_argument("--widths", type=int, nargs="+", default=[128, 512])
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 256, 1024])
     parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per round")
+    parser.add_argument("--rounds", type=int, default=2, help="round-robin rounds over the layers")
     parser.add_argument("--name", default="dense_speed", help="results file name")
     parser.add_argument("--quick", action="store_true", help="one width, two batches, fewer steps")
     args = parser.parse_args()
     if args.quick:
-        args.widths, args.batches, args.steps, args.epochs = [256], [32, 512], 10, 2
+        args.widths, args.batches, args.steps, args.epochs, args.rounds = [256], [32, 512], 10, 2, 1
 
     kinds = layer_kinds("keras.Dense", ESTIMATORS, ESTIMATORS)
     rows = []
     for width in args.widths:
         for batch in args.batches:
             times = {}
-            for kind in kinds:
-                ms, median, jit = time_step(kind, width, batch, args.steps, args.epochs)
-                times[kind] = ms
+            timed = time_steps(kinds, width, batch, args.steps, args.epochs, args.rounds)
+            for kind, (ms, jit) in timed.items():
+                times[kind] = ms.min()
                 rows.append({"width": width, "batch": batch, "layer": kind,
-                             "ms_per_step": round(ms, 3), "ms_median": round(median, 3),
-                             "jit_compile": jit})
+                             "ms_per_step": round(ms.min(), 3),
+                             "ms_median": round(float(np.median(ms)), 3), "jit_compile": jit})
             for row in rows[-len(kinds):]:
                 row["x_keras_dense"] = round(row["ms_per_step"] / times["keras.Dense"], 2)
                 family, _, estimator = row["layer"].rpartition(".")
