@@ -5,8 +5,8 @@ default (`alg="auto_select"`), which `keras.random.normal` and
 `tfd.Normal.sample` use, measured 20-40x slower on CPU here (180 ms against
 8 ms for 131k normals, with or without XLA): naming the algorithm keeps the
 noise of Flipout and local reparameterization from dominating a train step.
-Inside an XLA-compiled function (`jit_compile=True`, the default of a
-compiled Keras model) the generator is ThreeFry-2x32, whose 32-bit
+Inside an XLA-compiled function (`jit_compile=True`, which Keras'
+`"auto"` picks on TensorFlow where the model allows it) the generator is ThreeFry-2x32, whose 32-bit
 arithmetic vectorises where Philox's 64-bit products do not (524k uniforms:
 1.1 against 1.6 ms on CPU here; a 512-wide reparameterization train step
 about 20% faster); elsewhere it is Philox, as TensorFlow's non-XLA kernels
@@ -36,7 +36,7 @@ tfd = tfp.distributions
 
 
 def _alg():
-    """"threefry" when the current graph compiles with XLA, else "philox"."""
+    """ThreeFry when the graph being traced compiles with XLA, else Philox."""
     if GraphOrParentsInXlaContext is None or tf.executing_eagerly():
         return "philox"
     return "threefry" if GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()) else "philox"
