@@ -22,7 +22,7 @@ same data, optimiser (Adam 3e-3, batch 64) and epochs:
 - bayesianize + MOPED: the trained deterministic CNN converted
   (`moped_delta=0.1`), fine-tuned for a quarter of the epochs.
 Stochastic methods average 30 passes. Reported: mean +/- standard error over
-seeds. Writes benchmarks/results/digits_uncertainty.{json,csv}.
+seeds. Writes benchmarks/results/digits_uncertainty.{json,csv} (or `--name`).
 
     python benchmarks/digits_uncertainty.py                       # ~15 min on 2 cores
     python benchmarks/digits_uncertainty.py --train-fraction 0.15 --epochs 100
@@ -161,7 +161,7 @@ def run_seed(seed, epochs, train_fraction, methods=None):
     if wanted("deep ensemble (5)"):
         started = time.perf_counter()
         members = [deterministic] + [train(cnn(seed=100 * seed + m), x_train, y_train, epochs)
-                                 for m in range(1, 5)]
+                                     for m in range(1, 5)]
         parts = [proba(m, 1) for m in members]
         rows_start = started - det_time  # the first member is the deterministic CNN
         record("deep ensemble (5)", rows_start,

@@ -5,12 +5,12 @@ default (`alg="auto_select"`), which `keras.random.normal` and
 `tfd.Normal.sample` use, measured 20-40x slower on CPU here (180 ms against
 8 ms for 131k normals, with or without XLA): naming the algorithm keeps the
 noise of Flipout and local reparameterization from dominating a train step.
-Inside an XLA-compiled function (`jit_compile=True`, which Keras'
-`"auto"` picks on TensorFlow where the model allows it) the generator is ThreeFry-2x32, whose 32-bit
-arithmetic vectorises where Philox's 64-bit products do not (524k uniforms:
-1.1 against 1.6 ms on CPU here; a 512-wide reparameterization train step
-about 20% faster); elsewhere it is Philox, as TensorFlow's non-XLA kernels
-implement only that one. Both are Random123 generators; a given seed draws
+Inside an XLA-compiled function (`jit_compile=True`, which Keras' `"auto"`
+picks on TensorFlow where the model allows it) the generator is
+ThreeFry-2x32, whose 32-bit arithmetic vectorises where Philox's 64-bit
+products do not (524k uniforms: 1.1 against 1.6 ms on CPU here; a 512-wide
+reparameterization train step about 20% faster); elsewhere it is Philox, as
+TensorFlow's non-XLA kernels implement only that one. Both are Random123 generators; a given seed draws
 the same numbers in every compiled run and in every eager run, but not the
 same numbers in the two.
 
