@@ -27,6 +27,8 @@ import math
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfbsl._xla import materialized
+
 try:  # private TensorFlow: is the graph being traced for XLA?
     from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
 except ImportError:  # pragma: no cover - then Philox everywhere
@@ -79,10 +81,10 @@ def normal(shape, seed_generator, dtype="float32", per_example=False):
     3.7 ms for 262k draws): the draw is the largest single piece of a
     variational layer's per-weight work.
     """
-    u = tf.random.stateless_uniform(
-        shape, seed=_seed(seed_generator, per_example), dtype=tf.float32, alg=_alg())
+    seed = _seed(seed_generator, per_example)
+    u = tf.random.stateless_uniform(shape, seed=seed, dtype=tf.float32, alg=_alg())
     v = 2.0 * u + (2.0**-23 - 1.0)
-    return tf.cast(math.sqrt(2.0) * tf.math.erfinv(v), dtype)
+    return tf.cast(materialized(math.sqrt(2.0) * tf.math.erfinv(v), seed), dtype)
 
 
 def rademacher(shape, seed_generator, dtype="float32", per_example=False):

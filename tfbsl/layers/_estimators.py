@@ -17,6 +17,7 @@ share them.
 from keras import ops
 
 from tfbsl import _random
+from tfbsl._xla import materialized
 
 # Keeps sqrt differentiable where an input row is all zeros.
 _VARIANCE_FLOOR = 1e-12
@@ -44,7 +45,7 @@ def flipout(x, kernel_loc, kernel_delta, op, seed, sign_shape=None):
     perturbation = op(x * sign_in, kernel_delta)
     sign_out = _random.rademacher(
         sign_shape(perturbation), seed, x.dtype, per_example=True)
-    return op(x, kernel_loc) + perturbation * sign_out
+    return materialized(op(x, kernel_loc) + perturbation * sign_out, sign_out)
 
 
 def local_reparameterization(x, kernel_loc, kernel_scale, op, seed,
@@ -56,7 +57,7 @@ def local_reparameterization(x, kernel_loc, kernel_scale, op, seed,
     """
     mean, variance = local_moments(x, kernel_loc, kernel_scale, op, bias_loc, bias_scale)
     eps = _random.normal(ops.shape(mean), seed, mean.dtype, per_example=True)
-    return mean + ops.sqrt(variance + _VARIANCE_FLOOR) * eps
+    return materialized(mean + ops.sqrt(variance + _VARIANCE_FLOOR) * eps, eps)
 
 
 def local_moments(x, kernel_loc, kernel_scale, op, bias_loc=None, bias_scale=None):
