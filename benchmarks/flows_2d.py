@@ -98,12 +98,14 @@ def run_tfbsl(kind, train, test, steps_per_execution=1):
     model = keras.Model(x_in, flow(x_in))
     model.compile(keras.optimizers.Adam(LR), loss=lambda _, log_prob: -log_prob, jit_compile=True,
                   steps_per_execution=steps_per_execution)
-    return _fit_one_epoch(model, train), lambda: -float(np.mean(model.predict(test, 4096, 0)))
+    return _keras_closures(model, train, test)
 
 
-def _fit_one_epoch(model, train):
+def _keras_closures(model, train, test):
+    """(train one epoch, held-out NLL) for a compiled Keras or tf_keras flow model."""
     targets = np.zeros(len(train))
-    return lambda: model.fit(train, targets, epochs=1, batch_size=BATCH, verbose=0)
+    return (lambda: model.fit(train, targets, epochs=1, batch_size=BATCH, verbose=0),
+            lambda: -float(np.mean(model.predict(test, 4096, 0))))
 
 
 # ---- baseline: TFP bijectors + tfb.AutoregressiveNetwork under tf_keras -----
@@ -139,7 +141,7 @@ def run_tf_keras(kind, train, test):
     tf_keras.utils.set_random_seed(0)
     model = Flow()
     model.compile(tf_keras.optimizers.Adam(LR), loss=lambda _, log_prob: -log_prob, jit_compile=True)
-    return _fit_one_epoch(model, train), lambda: -float(np.mean(model.predict(test, 4096, 0)))
+    return _keras_closures(model, train, test)
 
 
 # ---- zuko (PyTorch) ---------------------------------------------------------
