@@ -22,19 +22,19 @@ Architectures (all 2 -> 2, hidden units (64, 64), ReLU):
 """
 
 import argparse
-import csv
 import functools
-import json
 import os
-import pathlib
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflow_probability as tfp  # noqa: E402
+from _common import write_results  # noqa: E402
 from sklearn.datasets import make_moons  # noqa: E402
 
 import tfbsl  # noqa: E402
@@ -43,7 +43,6 @@ from tfbsl.layers import (  # noqa: E402
 )
 
 tfd, tfb = tfp.distributions, tfp.bijectors
-RESULTS = pathlib.Path(__file__).parent / "results"
 HIDDEN = (64, 64)
 LR, BATCH = 2e-3, 256
 
@@ -247,17 +246,11 @@ def main():
               f"{r['nll_minus_tfbsl']:>+9.3f}{r['seconds_per_epoch']:>9.3f}"
               f"{r['time_ratio_vs_tfbsl']:>8.2f}")
 
-    RESULTS.mkdir(exist_ok=True)
     meta = {"n_train": n, "n_test": n, "epochs": epochs, "batch_size": BATCH, "learning_rate": LR,
             "hidden_units": list(HIDDEN), "scale": "raw", "tfbsl": tfbsl.__version__,
             "keras": keras.__version__, "tensorflow": tf.__version__, "tfp": tfp.__version__,
             "cpu_count": os.cpu_count(), "peers": [p[0] for p in peers]}
-    (RESULTS / "flows_2d.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
-    with open(RESULTS / "flows_2d.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"\nwrote {RESULTS / 'flows_2d.json'} and {RESULTS / 'flows_2d.csv'}")
+    write_results("flows_2d", rows, meta)
 
 
 if __name__ == "__main__":
