@@ -280,6 +280,22 @@ def _worker(out_path):
         result["plain_fit"] = None
     except Exception as error:  # noqa: BLE001 -- the test reads what was raised
         result["plain_fit"] = f"{type(error).__name__}: {str(error)[:200]}"
+
+    # The fix: with `tfbsl.distribute.enable_multi_worker_fit()`, plain `fit`
+    # (then `evaluate` and `predict`) on the model of the reference step.
+    result["patched_first_call"] = tfbsl.distribute.enable_multi_worker_fit()
+    with strategy.scope():
+        model = _worker_model()
+        model.set_weights(weights)
+        model.compile(keras.optimizers.SGD(1.0), loss=loss)
+    before = [np.array(v) for v in model.trainable_weights]
+    history = model.fit(x, y, batch_size=len(x), shuffle=False, epochs=1, verbose=0)
+    record("patched_fit", history.history["loss"][0],
+           [b - np.array(v) for b, v in zip(before, model.trainable_weights)])
+    result["patched_evaluate"] = float(model.evaluate(x, y, batch_size=len(x), verbose=0))
+    result["patched_predict_shape"] = list(model.predict(x, batch_size=4, verbose=0).shape)
+    result["patched_second_call"] = tfbsl.distribute.enable_multi_worker_fit()
+    result["families"] = _compare(strategy, _families())
     with open(out_path, "w") as f:
         json.dump(result, f)
 

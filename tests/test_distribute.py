@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -67,32 +68,60 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_multi_worker_custom_loop_matches_one_device(tmp_path):
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory):
+    """Two `MultiWorkerMirroredStrategy` workers on localhost; their results."""
+    tmp_path = tmp_path_factory.mktemp("workers")
     ports = [_free_port(), _free_port()]
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
-    workers = []
+    processes = []
     try:
         for index in range(2):
             config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
             log = open(tmp_path / f"worker{index}.log", "w")
-            workers.append((subprocess.Popen(
+            processes.append((subprocess.Popen(
                 _command("worker", tmp_path / f"worker{index}.json"), cwd=_ROOT,
                 env=_env(TF_CONFIG=config), stdout=log, stderr=subprocess.STDOUT), log))
-        for process, _ in workers:
+        for process, _ in processes:
             process.wait(timeout=_TIMEOUT_S)
     finally:
-        for process, log in workers:
+        for process, log in processes:
             if process.poll() is None:
                 process.kill()
                 process.wait()
             log.close()
-    for index, (process, _) in enumerate(workers):
+    results = []
+    for index, (process, _) in enumerate(processes):
         assert process.returncode == 0, (tmp_path / f"worker{index}.log").read_text()[-3000:]
         with open(tmp_path / f"worker{index}.json") as f:
-            result = json.load(f)
-        loop = result["custom_loop"]
-        assert loop["loss"] == pytest.approx(loop["loss_reference"], rel=1e-5)
-        assert loop["grad_max_diff"] < 1e-4
-        # keras-team/keras#20585: `Model.fit` itself still fails under this
+            results.append(json.load(f))
+    return results
+
+
+@pytest.mark.parametrize("family", _FAMILIES)
+def test_multi_worker_fit_matches_one_device(workers, family):
+    # With tfbsl.distribute.enable_multi_worker_fit(): every family, plain fit.
+    for result in workers:
+        step = result["families"][family]
+        assert step["loss_replicas"] == pytest.approx(step["loss_one_device"], rel=1e-5)
+        assert step["grad_max_diff"] <= 1e-5 * max(1.0, step["grad_max"])
+
+
+@pytest.mark.parametrize("way", ["custom_loop", "patched_fit"])
+def test_multi_worker_step_matches_one_device(workers, way):
+    for result in workers:
+        step = result[way]
+        assert step["loss"] == pytest.approx(step["loss_reference"], rel=1e-5)
+        assert step["grad_max_diff"] < 1e-4
+
+
+def test_multi_worker_fit_needs_the_patch_and_then_evaluates_and_predicts(workers):
+    for result in workers:
+        # keras-team/keras#20585: without the patch `Model.fit` fails under this
         # strategy; when Keras fixes it, this fails and the README should change.
         assert result["plain_fit"] is not None and "PerReplica" in result["plain_fit"]
+        assert result["patched_first_call"] is True
+        assert result["patched_second_call"] is False
+        assert np.isfinite(result["patched_evaluate"])
+        assert result["patched_predict_shape"] == [16, 1]
+    assert workers[0]["patched_evaluate"] == pytest.approx(workers[1]["patched_evaluate"])

@@ -8,7 +8,7 @@ from tfbsl.uncertainty import (  # noqa: F401
     predict_mc, prediction_interval, rmse,
 )
 from tfbsl import datasets, losses  # noqa: F401
-from tfbsl import callbacks, vae  # noqa: F401
+from tfbsl import callbacks, distribute, vae  # noqa: F401
 from tfbsl.convert import bayesianize  # noqa: F401
 from tfbsl.uncertainty import (  # noqa: F401
     Calibration, auroc, brier_score, calibration, classification_nll,

@@ -1,0 +1,97 @@
+"""`Model.fit` under `tf.distribute.MultiWorkerMirroredStrategy`.
+
+Keras 3.15's TensorFlow trainer cannot `fit`, `evaluate` or `predict` under a
+multi-worker strategy (keras-team/keras#20585), whatever the layers: before
+the first step it all-reduces a batch of *input data* eagerly to learn its
+shapes ("Attempt to convert a value (PerReplica...) to a Tensor"), and after
+each step it all-reduces the scalar loss along an axis 0 that a scalar does
+not have. `enable_multi_worker_fit` replaces those two steps, and only for a
+multi-worker strategy: the shapes are read from the local batch, and scalar
+logs are averaged over the workers. Nothing else in training changes; the
+gradients are all-reduced by Keras' optimizer as before.
+"""
+
+import keras
+import tensorflow as tf
+
+_PATCHED = {}
+
+
+def enable_multi_worker_fit():
+    """Lets `Model.fit` / `evaluate` / `predict` run under
+    `tf.distribute.MultiWorkerMirroredStrategy` (works around
+    keras-team/keras#20585; other strategies are untouched).
+
+    Call it once per process, before `fit`; calling it again does nothing.
+    It changes two private functions of Keras' TensorFlow trainer, so it
+    checks that they still exist and raises a `RuntimeError` if a Keras
+    release has renamed them (in which case the bug may also be fixed).
+
+    Returns:
+        True if this call patched Keras, False if an earlier call had.
+
+    Example:
+
+    ```python
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()  # TF_CONFIG set
+    tfbsl.distribute.enable_multi_worker_fit()
+    with strategy.scope():
+        model = make_model()
+        model.compile("adam", tfbsl.losses.NegativeLogLikelihood())
+    model.fit(dataset, epochs=10)
+    ```
+    """
+    if _PATCHED:
+        return False
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            "enable_multi_worker_fit() patches Keras' TensorFlow trainer; the "
+            f"Keras backend is {keras.backend.backend()!r}."
+        )
+    from keras.src.backend.tensorflow import trainer
+
+    needed = ("reduce_per_replica", "_collective_all_reduce_multi_worker")
+    if not all(hasattr(trainer, name) for name in needed) or not hasattr(
+        trainer.TensorFlowTrainer, "_maybe_symbolic_build"
+    ):
+        raise RuntimeError(
+            "enable_multi_worker_fit() does not know this Keras release "
+            f"({keras.__version__}): keras.src.backend.tensorflow.trainer no "
+            "longer has `reduce_per_replica` / `_maybe_symbolic_build`. Check "
+            "whether keras-team/keras#20585 is fixed in it."
+        )
+    multi_worker = trainer._collective_all_reduce_multi_worker
+    reduce_per_replica = trainer.reduce_per_replica
+    maybe_symbolic_build = trainer.TensorFlowTrainer._maybe_symbolic_build
+
+    def _local(value, strategy):
+        if isinstance(value, tf.distribute.DistributedValues):
+            return strategy.experimental_local_results(value)[0]
+        return value
+
+    def _maybe_symbolic_build_multi_worker(self, iterator=None, data_batch=None):
+        strategy = self._distribute_strategy
+        if strategy is None or iterator is None or not multi_worker(strategy):
+            return maybe_symbolic_build(self, iterator=iterator, data_batch=data_batch)
+        # The symbolic build needs the shapes of one batch, not its values.
+        for _, _, it in iterator:
+            data_batch = tf.nest.map_structure(lambda v: _local(v, strategy), next(it))
+            break
+        with strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    def _reduce_per_replica_multi_worker(values, strategy, reduction):
+        if reduction in ("auto", "mean") and multi_worker(strategy):
+            return tf.nest.map_structure(
+                lambda v: strategy.reduce(
+                    "MEAN", v, axis=None if _local(v, strategy).shape.rank == 0 else 0
+                ),
+                values,
+            )
+        return reduce_per_replica(values, strategy, reduction)
+
+    _PATCHED["reduce_per_replica"] = reduce_per_replica
+    _PATCHED["_maybe_symbolic_build"] = maybe_symbolic_build
+    trainer.reduce_per_replica = _reduce_per_replica_multi_worker
+    trainer.TensorFlowTrainer._maybe_symbolic_build = _maybe_symbolic_build_multi_worker
+    return True
