@@ -36,6 +36,9 @@ except ImportError:  # pragma: no cover - then Philox everywhere
 
 tfd = tfp.distributions
 
+# Fewest random words behind a draw of signs (see `rademacher`).
+_MIN_WORDS = 32
+
 
 def _alg():
     """ThreeFry when the graph being traced compiles with XLA, else Philox."""
@@ -88,14 +91,24 @@ def normal(shape, seed_generator, dtype="float32", per_example=False):
 
 
 def rademacher(shape, seed_generator, dtype="float32", per_example=False):
-    """Random signs (+1 / -1) of `shape`; `per_example` as in `normal`."""
-    # One random 32-bit word gives 32 signs: a 32x smaller draw.
+    """Random signs (+1 / -1) of `shape`; `per_example` as in `normal`.
+
+    One random 32-bit word gives 32 signs (a 32x smaller draw), and sign `i`
+    is bit `i // words` of word `i % words`: neighbouring signs come from
+    different words. There are at least `_MIN_WORDS` words, so that no two of
+    the first `_MIN_WORDS` signs share one: with a single word (a Flipout
+    layer of one unit at batch 32), XLA fused its twenty ThreeFry rounds into
+    the consumer's loop as one loop-invariant chain, and LLVM's loop
+    vectorizer then ran for minutes on AVX-512 CPUs (seen on AMD Zen 5,
+    `llvm::vputils::isUniformAcrossVFsAndUFs` recursing through the chain).
+    """
     shape = tf.convert_to_tensor(shape, tf.int32)
     size = tf.reduce_prod(shape)
+    num_words = tf.maximum((size + 31) // 32, _MIN_WORDS)
     words = tf.random.stateless_uniform(
-        [(size + 31) // 32], seed=_seed(seed_generator, per_example),
+        [num_words], seed=_seed(seed_generator, per_example),
         minval=None, maxval=None, dtype=tf.int32, alg=_alg())
-    bits = tf.bitwise.bitwise_and(tf.bitwise.right_shift(words[:, None], tf.range(32)), 1)
+    bits = tf.bitwise.bitwise_and(tf.bitwise.right_shift(words[None, :], tf.range(32)[:, None]), 1)
     return tf.reshape(tf.cast(2 * tf.reshape(bits, [-1])[:size] - 1, dtype), shape)
 
 

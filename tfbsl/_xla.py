@@ -22,9 +22,12 @@ def materialized(x, anchor):
 
     Args:
         x: a float tensor.
-        anchor: a tensor with a finite first element that `x` is computed
-            from anyway (a seed, a noise draw): `0 * anchor` is not folded
-            away (it is NaN for an infinite `anchor`), so the divisor stays.
+        anchor: a tensor with a finite first element that XLA cannot know
+            in advance (a seed or a seed generator's state): `0 * anchor` is
+            not folded away (it is NaN for an infinite `anchor`), so the
+            divisor stays. Not a noise draw: its first element would be a
+            long loop-invariant chain inside the loop over `x`, which LLVM's
+            vectorizer can take minutes to compile (see `_random.rademacher`).
     """
     # In float32: an int32 seed overflows float16 to inf, and 0 * inf is NaN.
     one = 1.0 + 0.0 * tf.cast(tf.reshape(anchor, [-1])[0], tf.float32)

@@ -45,7 +45,7 @@ def flipout(x, kernel_loc, kernel_delta, op, seed, sign_shape=None):
     perturbation = op(x * sign_in, kernel_delta)
     sign_out = _random.rademacher(
         sign_shape(perturbation), seed, x.dtype, per_example=True)
-    return materialized(op(x, kernel_loc) + perturbation * sign_out, sign_out)
+    return materialized(op(x, kernel_loc) + perturbation * sign_out, seed.state.value)
 
 
 def local_reparameterization(x, kernel_loc, kernel_scale, op, seed,
@@ -57,7 +57,7 @@ def local_reparameterization(x, kernel_loc, kernel_scale, op, seed,
     """
     mean, variance = local_moments(x, kernel_loc, kernel_scale, op, bias_loc, bias_scale)
     eps = _random.normal(ops.shape(mean), seed, mean.dtype, per_example=True)
-    return materialized(mean + ops.sqrt(variance + _VARIANCE_FLOOR) * eps, eps)
+    return materialized(mean + ops.sqrt(variance + _VARIANCE_FLOOR) * eps, seed.state.value)
 
 
 def local_moments(x, kernel_loc, kernel_scale, op, bias_loc=None, bias_scale=None):
