@@ -289,11 +289,20 @@ def _worker(out_path):
         model.set_weights(weights)
         model.compile(keras.optimizers.SGD(1.0), loss=loss)
     before = [np.array(v) for v in model.trainable_weights]
-    history = model.fit(x, y, batch_size=len(x), shuffle=False, epochs=1, verbose=0)
-    record("patched_fit", history.history["loss"][0],
+    # The loss of the step's own logs (what the patched reduce returns), not
+    # the epoch's (read from the metric variables).
+    batch_logs = []
+    model.fit(x, y, batch_size=len(x), shuffle=False, epochs=1, verbose=0,
+              callbacks=[keras.callbacks.LambdaCallback(
+                  on_train_batch_end=lambda _, logs: batch_logs.append(float(logs["loss"])))])
+    record("patched_fit", batch_logs[0],
            [b - np.array(v) for b, v in zip(before, model.trainable_weights)])
     result["patched_evaluate"] = float(model.evaluate(x, y, batch_size=len(x), verbose=0))
-    result["patched_predict_shape"] = list(model.predict(x, batch_size=4, verbose=0).shape)
+    result["reference_evaluate"] = float(reference.evaluate(x, y, batch_size=len(x), verbose=0))
+    predicted = model.predict(x, batch_size=4, verbose=0)
+    result["patched_predict_shape"] = list(predicted.shape)
+    result["predict_max_diff"] = float(np.max(np.abs(
+        predicted - reference.predict(x, batch_size=4, verbose=0))))
     result["patched_second_call"] = tfbsl.distribute.enable_multi_worker_fit()
     result["families"] = _compare(strategy, _families())
     with open(out_path, "w") as f:

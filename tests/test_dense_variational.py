@@ -332,12 +332,31 @@ def test_rademacher_signs_are_balanced_and_shaped(jit):
     assert signs.shape == (257, 33) and set(np.unique(signs)) == {-1.0, 1.0}
     # Mean of 8481 fair signs: standard error 1 / sqrt(8481) ~ 0.011.
     assert abs(signs.mean()) < 5 / np.sqrt(signs.size)
-    # Neighbouring signs (bits of one random word, and across words) are uncorrelated.
+    # Neighbouring signs (bits of different words, and bits of one word) are uncorrelated.
     assert abs(np.mean(signs[:, 1:] * signs[:, :-1])) < 5 / np.sqrt(signs[:, 1:].size)
     flat = signs.ravel()
     assert abs(np.mean(flat[:-1] * flat[1:])) < 5 / np.sqrt(flat.size)
     # Two draws differ.
     assert not np.array_equal(signs, np.asarray(draw()))
+
+
+def test_rademacher_signs_of_a_small_draw_come_from_separate_words():
+    # Sign i is bit i // words of word i % words, with at least 32 words: the
+    # 32 signs of a one-unit Flipout output at batch 32 must not all come
+    # from one word (XLA then fused its ThreeFry rounds into the output loop
+    # as one loop-invariant chain, which LLVM took minutes to compile).
+    from tfbsl import _random
+    signs = np.asarray(_random.rademacher((32, 1), keras.random.SeedGenerator(5))).ravel()
+    words = np.asarray(tf.random.stateless_uniform(
+        [32], seed=_random.tfp_seed(keras.random.SeedGenerator(5)),
+        minval=None, maxval=None, dtype=tf.int32, alg="philox"))
+    np.testing.assert_array_equal(signs, 2 * (words & 1) - 1)
+    large = np.asarray(_random.rademacher((64, 33), keras.random.SeedGenerator(6))).ravel()
+    words = np.asarray(tf.random.stateless_uniform(
+        [66], seed=_random.tfp_seed(keras.random.SeedGenerator(6)),
+        minval=None, maxval=None, dtype=tf.int32, alg="philox"))
+    index = np.arange(large.size)
+    np.testing.assert_array_equal(large, 2 * ((words[index % 66] >> (index // 66)) & 1) - 1)
 
 
 @pytest.mark.parametrize("jit", [False, True], ids=["eager-philox", "xla-threefry"])

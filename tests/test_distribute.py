@@ -122,6 +122,8 @@ def test_multi_worker_fit_needs_the_patch_and_then_evaluates_and_predicts(worker
         assert result["plain_fit"] is not None and "PerReplica" in result["plain_fit"]
         assert result["patched_first_call"] is True
         assert result["patched_second_call"] is False
-        assert np.isfinite(result["patched_evaluate"])
+        # After one step from the same weights, the two-worker model and the
+        # one-device reference agree; predictions come back in input order.
+        assert result["patched_evaluate"] == pytest.approx(result["reference_evaluate"], rel=1e-4)
         assert result["patched_predict_shape"] == [16, 1]
-    assert workers[0]["patched_evaluate"] == pytest.approx(workers[1]["patched_evaluate"])
+        assert result["predict_max_diff"] < 1e-4

@@ -6,15 +6,20 @@ the first step it all-reduces a batch of *input data* eagerly to learn its
 shapes ("Attempt to convert a value (PerReplica...) to a Tensor"), and after
 each step it all-reduces the scalar loss along an axis 0 that a scalar does
 not have. `enable_multi_worker_fit` replaces those two steps, and only for a
-multi-worker strategy: the shapes are read from the local batch, and scalar
-logs are averaged over the workers. Nothing else in training changes; the
-gradients are all-reduced by Keras' optimizer as before.
+multi-worker strategy: the shapes are read from the local batch, and the logs
+are averaged over the replicas element-wise, as under `MirroredStrategy`.
+Nothing else in training changes; the gradients are all-reduced by Keras'
+optimizer as before.
 """
+
+import warnings
 
 import keras
 import tensorflow as tf
 
 _PATCHED = {}
+# The Keras releases this patch was tested with (tests/test_distribute.py).
+_TESTED_KERAS = "3.15."
 
 
 def enable_multi_worker_fit():
@@ -56,9 +61,18 @@ def enable_multi_worker_fit():
     ):
         raise RuntimeError(
             "enable_multi_worker_fit() does not know this Keras release "
-            f"({keras.__version__}): keras.src.backend.tensorflow.trainer no "
-            "longer has `reduce_per_replica` / `_maybe_symbolic_build`. Check "
-            "whether keras-team/keras#20585 is fixed in it."
+            f"({keras.__version__}): keras.src.backend.tensorflow.trainer lacks "
+            "one of `reduce_per_replica`, `_collective_all_reduce_multi_worker`, "
+            "`TensorFlowTrainer._maybe_symbolic_build`. Try `Model.fit` under "
+            "the strategy without it (keras-team/keras#20585 may be fixed), or "
+            "a custom loop with `strategy.run` (README, 'Several workers')."
+        )
+    if not keras.__version__.startswith(_TESTED_KERAS):
+        warnings.warn(
+            f"enable_multi_worker_fit() was tested with Keras {_TESTED_KERAS}x; "
+            f"this is Keras {keras.__version__}. If keras-team/keras#20585 is "
+            "fixed in it, `Model.fit` needs no patch.",
+            stacklevel=2,
         )
     multi_worker = trainer._collective_all_reduce_multi_worker
     reduce_per_replica = trainer.reduce_per_replica
@@ -69,10 +83,10 @@ def enable_multi_worker_fit():
             return strategy.experimental_local_results(value)[0]
         return value
 
-    def _maybe_symbolic_build_multi_worker(self, iterator=None, data_batch=None):
+    def _maybe_symbolic_build_multi_worker(self, iterator=None, *args, **kwargs):
         strategy = self._distribute_strategy
         if strategy is None or iterator is None or not multi_worker(strategy):
-            return maybe_symbolic_build(self, iterator=iterator, data_batch=data_batch)
+            return maybe_symbolic_build(self, iterator, *args, **kwargs)
         # The symbolic build needs the shapes of one batch, not its values.
         for _, _, it in iterator:
             data_batch = tf.nest.map_structure(lambda v: _local(v, strategy), next(it))
@@ -82,12 +96,10 @@ def enable_multi_worker_fit():
 
     def _reduce_per_replica_multi_worker(values, strategy, reduction):
         if reduction in ("auto", "mean") and multi_worker(strategy):
+            # Element-wise mean over the replicas (Keras reduced along axis 0
+            # as well, which a scalar loss does not have).
             return tf.nest.map_structure(
-                lambda v: strategy.reduce(
-                    "MEAN", v, axis=None if _local(v, strategy).shape.rank == 0 else 0
-                ),
-                values,
-            )
+                lambda v: strategy.reduce("MEAN", v, axis=None), values)
         return reduce_per_replica(values, strategy, reduction)
 
     _PATCHED["reduce_per_replica"] = reduce_per_replica
