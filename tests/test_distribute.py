@@ -127,3 +127,19 @@ def test_multi_worker_fit_needs_the_patch_and_then_evaluates_and_predicts(worker
         assert result["patched_evaluate"] == pytest.approx(result["reference_evaluate"], rel=1e-4)
         assert result["patched_predict_shape"] == [16, 1]
         assert result["predict_max_diff"] < 1e-4
+
+
+def test_enable_multi_worker_fit_names_what_a_keras_release_lacks(monkeypatch):
+    # Runs in the test process: with a trainer function missing, the patch
+    # refuses before changing anything.
+    from keras.src.backend.tensorflow import trainer
+
+    import tfbsl
+
+    original = trainer.reduce_per_replica
+    monkeypatch.delattr(trainer, "reduce_per_replica")
+    with pytest.raises(RuntimeError, match="reduce_per_replica"):
+        tfbsl.distribute.enable_multi_worker_fit()
+    monkeypatch.undo()
+    assert trainer.reduce_per_replica is original
+    assert not tfbsl.distribute._PATCHED
