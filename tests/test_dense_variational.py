@@ -346,17 +346,19 @@ def test_rademacher_signs_of_a_small_draw_come_from_separate_words():
     # from one word (XLA then fused its ThreeFry rounds into the output loop
     # as one loop-invariant chain, which LLVM took minutes to compile).
     from tfbsl import _random
-    signs = np.asarray(_random.rademacher((32, 1), keras.random.SeedGenerator(5))).ravel()
-    words = np.asarray(tf.random.stateless_uniform(
-        [32], seed=_random.tfp_seed(keras.random.SeedGenerator(5)),
-        minval=None, maxval=None, dtype=tf.int32, alg="philox"))
+
+    def signs_and_words(shape, num_words, seed):
+        signs = _random.rademacher(shape, keras.random.SeedGenerator(seed))
+        words = tf.random.stateless_uniform(
+            [num_words], seed=_random.tfp_seed(keras.random.SeedGenerator(seed)),
+            minval=None, maxval=None, dtype=tf.int32, alg="philox")
+        return np.asarray(signs).ravel(), np.asarray(words)
+
+    signs, words = signs_and_words((32, 1), 32, 5)
     np.testing.assert_array_equal(signs, 2 * (words & 1) - 1)
-    large = np.asarray(_random.rademacher((64, 33), keras.random.SeedGenerator(6))).ravel()
-    words = np.asarray(tf.random.stateless_uniform(
-        [66], seed=_random.tfp_seed(keras.random.SeedGenerator(6)),
-        minval=None, maxval=None, dtype=tf.int32, alg="philox"))
-    index = np.arange(large.size)
-    np.testing.assert_array_equal(large, 2 * ((words[index % 66] >> (index // 66)) & 1) - 1)
+    signs, words = signs_and_words((64, 33), 66, 6)
+    index = np.arange(signs.size)
+    np.testing.assert_array_equal(signs, 2 * ((words[index % 66] >> (index // 66)) & 1) - 1)
 
 
 @pytest.mark.parametrize("jit", [False, True], ids=["eager-philox", "xla-threefry"])

@@ -17,7 +17,7 @@ import warnings
 import keras
 import tensorflow as tf
 
-_PATCHED = {}
+_PATCHED = False
 # The Keras releases this patch was tested with (tests/test_distribute.py).
 _TESTED_KERAS = "3.15."
 
@@ -46,6 +46,7 @@ def enable_multi_worker_fit():
     model.fit(dataset, epochs=10)
     ```
     """
+    global _PATCHED
     if _PATCHED:
         return False
     if keras.backend.backend() != "tensorflow":
@@ -102,8 +103,7 @@ def enable_multi_worker_fit():
                 lambda v: strategy.reduce("MEAN", v, axis=None), values)
         return reduce_per_replica(values, strategy, reduction)
 
-    _PATCHED["reduce_per_replica"] = reduce_per_replica
-    _PATCHED["_maybe_symbolic_build"] = maybe_symbolic_build
     trainer.reduce_per_replica = _reduce_per_replica_multi_worker
     trainer.TensorFlowTrainer._maybe_symbolic_build = _maybe_symbolic_build_multi_worker
+    _PATCHED = True
     return True
