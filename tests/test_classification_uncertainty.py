@@ -32,6 +32,46 @@ def test_ece_is_near_zero_when_calibrated_and_large_when_over_confident():
         sharp, labels[:, None])
 
 
+def _draw_labels(probs, rng):
+    """One label per row drawn from `probs`, vectorised."""
+    u = rng.random((len(probs), 1))
+    return np.minimum((u > np.cumsum(probs, -1)).sum(-1), probs.shape[-1] - 1)
+
+
+def test_debiased_calibration_error_removes_the_small_sample_bias_of_ece():
+    # 500 test points, as on digits: a calibrated soft model and a calibrated
+    # sharp one, 200 label draws each.
+    rng = np.random.default_rng(0)
+    floors = {}
+    for name, scale in (("soft", 1.5), ("sharp", 4.0)):
+        logits = rng.normal(scale=scale, size=(500, 5))
+        probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+        draws = [_draw_labels(probs, rng) for _ in range(200)]
+        floors[name] = (np.mean([tfbsl.expected_calibration_error(probs, y) for y in draws]),
+                        np.mean([tfbsl.debiased_calibration_error(probs, y) for y in draws]))
+    (ece_soft, deb_soft), (ece_sharp, deb_sharp) = floors["soft"], floors["sharp"]
+    # Binned ECE charges the calibrated soft model more than the sharp one...
+    assert ece_soft > ece_sharp + 0.01, floors
+    # ...the debiased error is small for both and nearly the same.
+    assert deb_soft < 0.5 * ece_soft and deb_sharp < 0.6 * ece_sharp, floors
+    assert abs(deb_soft - deb_sharp) < 0.005, floors
+
+    # An over-confident model: labels drawn from softer probabilities than it
+    # claims; the estimate matches the binned L2 error computed from the truth.
+    logits = rng.normal(scale=3.0, size=(2000, 5))
+    claimed = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    truth = np.exp(logits / 2) / np.exp(logits / 2).sum(-1, keepdims=True)
+    top, confidence = claimed.argmax(-1), claimed.max(-1)
+    right = truth[np.arange(len(top)), top]  # P(top class is correct)
+    bins = np.array_split(np.argsort(confidence), 15)
+    exact = np.sqrt(sum(len(b) / len(top) * (right[b].mean() - confidence[b].mean()) ** 2
+                        for b in bins))
+    estimates = [tfbsl.debiased_calibration_error(claimed, _draw_labels(truth, rng))
+                 for _ in range(50)]
+    assert exact > 0.1
+    np.testing.assert_allclose(np.mean(estimates), exact, rtol=0.05)
+
+
 def test_entropy_decomposition_and_mutual_information():
     agree = np.tile(np.array([[[0.7, 0.2, 0.1]]]), (4, 2, 1))  # (S=4, n=2, K=3)
     np.testing.assert_allclose(tfbsl.mutual_information(agree), 0.0, atol=1e-12)
@@ -79,6 +119,7 @@ def test_bad_input_gets_a_clear_value_error():
     cases = [
         (lambda: tfbsl.calibration(probs, [0, 1, 0], num_bins=0), "num_bins"),
         (lambda: tfbsl.calibration(probs, [0, 1], num_bins=5), "labels"),
+        (lambda: tfbsl.debiased_calibration_error(probs, [0, 1, 0], num_bins=2), "num_bins"),
         (lambda: tfbsl.predictive_entropy(np.ones(3)), "probs"),
         (lambda: tfbsl.mutual_information(probs), "samples"),
         (lambda: tfbsl.auroc([], [1.0]), "in_scores"),
