@@ -2,7 +2,11 @@
 
 Task: train on the digits 0-4 (a stratified split of them: `--train-fraction`
 for training, the rest held out), then
-- in distribution: accuracy, NLL, ECE (15 bins) and Brier on the held-out 0-4;
+- in distribution: accuracy, NLL, ECE (15 bins), the debiased calibration
+  error (tfbsl.debiased_calibration_error), Brier and the mean confidence
+  minus accuracy (> 0: over-confident) on the held-out 0-4;
+- under a shift: accuracy and ECE on the held-out 0-4 rotated by 15, 30 and
+  45 degrees (Ovadia et al. 2019);
 - out of distribution: AUROC for telling the digits 5-9 (never seen) from the
   held-out 0-4, by predictive entropy and, for the stochastic methods, by
   mutual information (BALD).
@@ -28,6 +32,7 @@ seeds. Writes benchmarks/results/digits_uncertainty.{json,csv} (or `--name`).
     python benchmarks/digits_uncertainty.py --train-fraction 0.15 --epochs 100
     python benchmarks/digits_uncertainty.py --seeds 1 --epochs 5  # smoke run
     python benchmarks/digits_uncertainty.py --methods head --name digits_head  # some rows
+    python benchmarks/digits_uncertainty.py --seeds 5 --first-seed 5  # seeds 5-9 (in parallel)
 """
 
 import argparse
@@ -39,6 +44,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from scipy.ndimage import rotate  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
@@ -49,6 +55,7 @@ from _common import machine, write_results  # noqa: E402
 
 NUM_CLASSES = 5
 PASSES = 30
+ANGLES = (15, 30, 45)
 
 
 def load_data(seed, train_fraction):
@@ -110,16 +117,29 @@ def train(model, x, y, epochs, verbose=0):
     return model
 
 
-def scores(samples_in, y_in, samples_out):
-    """Metrics from per-pass probabilities `(S, n, K)` (S = 1: deterministic)."""
+def rotated(x, angle):
+    return rotate(x, angle, axes=(1, 2), reshape=False, order=1).clip(0, 1)
+
+
+def scores(samples_in, y_in, samples_out, samples_rotated):
+    """Metrics from per-pass probabilities `(S, n, K)` (S = 1: deterministic);
+    `samples_rotated[angle]`: those of the held-out digits rotated by `angle`."""
+    mean_in = samples_in.mean(0)
+    accuracy = float(np.mean(mean_in.argmax(-1) == y_in))
     row = {
-        "accuracy": float(np.mean(samples_in.mean(0).argmax(-1) == y_in)),
+        "accuracy": accuracy,
+        "overconfidence": float(mean_in.max(-1).mean()) - accuracy,
         "nll": tfbsl.classification_nll(samples_in, y_in),
         "ece": tfbsl.expected_calibration_error(samples_in, y_in),
+        "calibration_error": tfbsl.debiased_calibration_error(samples_in, y_in),
         "brier": tfbsl.brier_score(samples_in, y_in),
         "auroc_entropy": tfbsl.auroc(tfbsl.predictive_entropy(samples_in),
                                      tfbsl.predictive_entropy(samples_out)),
     }
+    for angle, samples in samples_rotated.items():
+        row[f"accuracy_rot{angle}"] = float(np.mean(samples.mean(0).argmax(-1) == y_in))
+        row[f"ece_rot{angle}"] = tfbsl.expected_calibration_error(samples, y_in)
+    row["ece_rotated"] = float(np.mean([row[f"ece_rot{a}"] for a in samples_rotated]))
     if len(samples_in) > 1:
         row["auroc_mi"] = tfbsl.auroc(tfbsl.mutual_information(samples_in),
                                       tfbsl.mutual_information(samples_out))
@@ -132,17 +152,20 @@ def run_seed(seed, epochs, train_fraction, methods=None):
     x_train, y_train, x_test, y_test, x_ood = load_data(seed, train_fraction)
     n = len(x_train)
 
+    x_rotated = {angle: rotated(x_test, angle) for angle in ANGLES}
+
     def proba(model, passes):
         return (tfbsl.predict_proba_mc(model, x_test, passes),
-                tfbsl.predict_proba_mc(model, x_ood, passes))
+                tfbsl.predict_proba_mc(model, x_ood, passes),
+                {a: tfbsl.predict_proba_mc(model, x, passes) for a, x in x_rotated.items()})
 
     rows = []
 
     def record(method, started, samples):
         rows.append({"method": method, "seed": seed, "time_s": time.perf_counter() - started,
-                     **scores(samples[0], y_test, samples[1])})
+                     **scores(samples[0], y_test, *samples[1:])})
         print(f"  seed {seed} {method:<24} " + " ".join(
-            f"{k}={v:.3f}" for k, v in rows[-1].items() if k not in ("method", "seed")),
+            f"{k}={v:.4f}" for k, v in rows[-1].items() if k not in ("method", "seed")),
             flush=True)
 
     started = time.perf_counter()
@@ -165,7 +188,8 @@ def run_seed(seed, epochs, train_fraction, methods=None):
         parts = [proba(m, 1) for m in members]
         rows_start = started - det_time  # the first member is the deterministic CNN
         record("deep ensemble (5)", rows_start,
-               (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])))
+               (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                {a: np.concatenate([p[2][a] for p in parts]) for a in ANGLES}))
 
     for estimator, name, temperature, head_only in (
             ("flipout", "tfbsl Flipout CNN", 1.0, False),
@@ -187,7 +211,9 @@ def run_seed(seed, epochs, train_fraction, methods=None):
 
 def summarise(rows):
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    metrics = ["accuracy", "nll", "ece", "brier", "auroc_entropy", "auroc_mi", "time_s"]
+    metrics = ["accuracy", "overconfidence", "nll", "ece", "calibration_error", "brier",
+               "auroc_entropy", "auroc_mi", "ece_rotated", "time_s"]
+    metrics += [f"{m}_rot{a}" for a in ANGLES for m in ("accuracy", "ece")]
     table = []
     for method in methods:
         group = [r for r in rows if r["method"] == method]
@@ -203,23 +229,26 @@ def summarise(rows):
 
 
 def print_table(table):
-    header = ("| method | accuracy | NLL | ECE | Brier | AUROC (entropy) | AUROC (MI) "
-              "| time s (train + predict) |")
-    print(header)
-    print("|" + "---|" * 8)
+    columns = [("accuracy", "accuracy"), ("overconfidence", "conf - acc"), ("nll", "NLL"),
+               ("ece", "ECE"), ("calibration_error", "debiased CE"), ("brier", "Brier"),
+               ("ece_rot30", "ECE at 30 deg"), ("auroc_entropy", "AUROC (entropy)"),
+               ("auroc_mi", "AUROC (MI)"), ("time_s", "time s (train + predict)")]
+    columns = [c for c in columns if any(c[0] in e for e in table)]
+    print("| method | " + " | ".join(title for _, title in columns) + " |")
+    print("|" + "---|" * (len(columns) + 1))
     for e in table:
-        def cell(metric, digits=3):
+        def cell(metric):
             if metric not in e:
                 return "—"
+            digits = 1 if metric == "time_s" else 4 if metric == "overconfidence" else 3
             return f"{e[metric]:.{digits}f} ± {e[metric + '_se']:.{digits}f}"
-        print(f"| {e['method']} | {cell('accuracy')} | {cell('nll')} | {cell('ece')} | "
-              f"{cell('brier')} | {cell('auroc_entropy')} | {cell('auroc_mi')} | "
-              f"{cell('time_s', 1)} |")
+        print(f"| {e['method']} | " + " | ".join(cell(m) for m, _ in columns) + " |")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--train-fraction", type=float, default=0.8)
     parser.add_argument("--name", default="digits_uncertainty",
@@ -229,13 +258,13 @@ def main():
                              "(the deterministic CNN always runs)")
     args = parser.parse_args()
     rows = []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         rows += run_seed(seed, args.epochs, args.train_fraction, args.methods)
     table = summarise(rows)
     print_table(table)
     write_results(args.name, rows,
-                  {"epochs": args.epochs, "seeds": args.seeds, "passes": PASSES,
-                   "train_fraction": args.train_fraction, "methods": args.methods,
+                  {"epochs": args.epochs, "seeds": args.seeds, "first_seed": args.first_seed,
+                   "passes": PASSES, "train_fraction": args.train_fraction, "methods": args.methods,
                    "summary": table, "machine": machine()})
 
 
