@@ -4,6 +4,7 @@ information."""
 
 import keras
 import numpy as np
+from scipy.ndimage import rotate
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
@@ -41,3 +42,60 @@ def test_bayesian_cnn_on_digits_is_accurate_and_flags_unseen_classes():
     assert accuracy >= 0.95, accuracy
     # Identical passes (no posterior spread) give MI 0 everywhere: AUROC 0.5.
     assert auroc > 0.75, auroc
+
+
+def _split(seed, train_fraction=0.15):
+    digits = load_digits()
+    x = (digits.images / 16.0).astype("float32")[..., None]
+    y = digits.target
+    seen = y < 5
+    return train_test_split(x[seen], y[seen], train_size=train_fraction, stratify=y[seen],
+                            random_state=seed)
+
+
+def _cnn(bayesian_head, n, seed):
+    """The deterministic CNN, or the same with its two dense layers Flipout
+    (full ELBO): a Bayesian "last layers" CNN."""
+    keras.utils.set_random_seed(seed)
+    if bayesian_head:
+        bayes = {"estimator": "flipout", "kl_weight": 1 / n}
+        dense = [tfbsl.layers.DenseVariational(64, activation="relu", seed=seed + 1, **bayes),
+                 tfbsl.layers.DenseVariational(5, seed=seed + 2, **bayes),
+                 tfbsl.layers.Categorical(5)]
+    else:
+        dense = [keras.layers.Dense(64, activation="relu"),
+                 keras.layers.Dense(5, activation="softmax")]
+    return keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        *dense,
+    ])
+
+
+def test_bayesian_head_is_better_calibrated_than_the_deterministic_cnn_under_rotation():
+    # benchmarks/digits_uncertainty.py, seeds 0-19 (135 training digits): on
+    # digits rotated by 30 degrees the head's ECE is lower in 19 of 20 seeds
+    # (by 0.05-0.07 on average); in distribution the two are level. These
+    # seeds are none of the benchmark's.
+    ece = {False: [], True: []}
+    accuracy = []
+    for seed in (100, 101, 102):
+        x_train, x_test, y_train, y_test = _split(seed)
+        x_rotated = rotate(x_test, 30, axes=(1, 2), reshape=False, order=1).clip(0, 1)
+        for bayesian_head in (False, True):
+            model = _cnn(bayesian_head, len(x_train), seed)
+            model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
+                          jit_compile=True)
+            model.fit(x_train, y_train, epochs=100, batch_size=64, verbose=0)
+            passes = 30 if bayesian_head else 1
+            ece[bayesian_head].append(tfbsl.expected_calibration_error(
+                tfbsl.predict_proba_mc(model, x_rotated, passes), y_test))
+            if bayesian_head:
+                held_out = tfbsl.predict_proba_mc(model, x_test, passes).mean(0)
+                accuracy.append(np.mean(held_out.argmax(-1) == y_test))
+    assert np.mean(accuracy) >= 0.95, accuracy
+    assert np.mean(ece[True]) < np.mean(ece[False]) - 0.02, ece
