@@ -1,6 +1,7 @@
 """Issue #8's quality bar on real data: a Flipout CNN trained on the digits
 0-4 classifies held-out 0-4 and flags the unseen classes 5-9 by mutual
-information."""
+information; a Bayesian-head CNN is better calibrated than the deterministic
+CNN on rotated digits."""
 
 import keras
 import numpy as np
