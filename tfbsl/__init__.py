@@ -12,6 +12,6 @@ from tfbsl import callbacks, distribute, vae  # noqa: F401
 from tfbsl.convert import bayesianize  # noqa: F401
 from tfbsl.uncertainty import (  # noqa: F401
     Calibration, auroc, brier_score, calibration, classification_nll,
-    debiased_calibration_error, expected_calibration_error, expected_entropy, maximum_calibration_error,
-    mutual_information, predict_proba_mc, predictive_entropy,
+    debiased_calibration_error, expected_calibration_error, expected_entropy,
+    maximum_calibration_error, mutual_information, predict_proba_mc, predictive_entropy,
 )
