@@ -385,9 +385,7 @@ def calibration(probs, labels, num_bins=15):
     plt.bar(centers, cal.accuracy, width=1 / 15); plt.plot([0, 1], [0, 1], "k:")
     ```
     """
-    if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins <= 0:
-        raise ValueError(
-            f"`num_bins` must be a positive integer. Received: num_bins={num_bins!r}")
+    _checks.check_positive_int("num_bins", num_bins)
     probs, labels = _probs_labels(probs, labels)
     confidence = probs.max(-1)
     correct = probs.argmax(-1) == labels
@@ -459,8 +457,7 @@ def debiased_calibration_error(probs, labels, num_bins=15):
     ```
     """
     probs, labels = _probs_labels(probs, labels)
-    if (isinstance(num_bins, bool) or not isinstance(num_bins, int)
-            or not 0 < num_bins <= len(labels) // 2):
+    if _checks.check_positive_int("num_bins", num_bins) > len(labels) // 2:
         raise ValueError(
             f"`num_bins` must be an integer in [1, n // 2 = {len(labels) // 2}] "
             f"(each bin needs two examples). Received: num_bins={num_bins!r}")
