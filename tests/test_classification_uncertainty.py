@@ -1,16 +1,21 @@
 import keras
 import numpy as np
 import pytest
+from scipy.special import softmax
 
 import tfbsl
 
 
+def _draw_labels(probs, rng):
+    """One label per row drawn from `probs`, vectorised."""
+    u = rng.random((len(probs), 1))
+    return np.minimum((u > np.cumsum(probs, -1)).sum(-1), probs.shape[-1] - 1)
+
+
 def _calibrated(n, k, rng):
     """Probabilities whose top class is right exactly as often as claimed."""
-    logits = rng.normal(scale=2.0, size=(n, k))
-    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-    labels = np.array([rng.choice(k, p=p) for p in probs])  # y ~ p: calibrated
-    return probs, labels
+    probs = softmax(rng.normal(scale=2.0, size=(n, k)), -1)
+    return probs, _draw_labels(probs, rng)  # y ~ p: calibrated
 
 
 def test_ece_is_near_zero_when_calibrated_and_large_when_over_confident():
@@ -32,20 +37,13 @@ def test_ece_is_near_zero_when_calibrated_and_large_when_over_confident():
         sharp, labels[:, None])
 
 
-def _draw_labels(probs, rng):
-    """One label per row drawn from `probs`, vectorised."""
-    u = rng.random((len(probs), 1))
-    return np.minimum((u > np.cumsum(probs, -1)).sum(-1), probs.shape[-1] - 1)
-
-
 def test_debiased_calibration_error_removes_the_small_sample_bias_of_ece():
     # 500 test points, as on digits: a calibrated soft model and a calibrated
     # sharp one, 200 label draws each.
     rng = np.random.default_rng(0)
     floors = {}
     for name, scale in (("soft", 1.5), ("sharp", 4.0)):
-        logits = rng.normal(scale=scale, size=(500, 5))
-        probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+        probs = softmax(rng.normal(scale=scale, size=(500, 5)), -1)
         draws = [_draw_labels(probs, rng) for _ in range(200)]
         floors[name] = (np.mean([tfbsl.expected_calibration_error(probs, y) for y in draws]),
                         np.mean([tfbsl.debiased_calibration_error(probs, y) for y in draws]))
@@ -59,8 +57,7 @@ def test_debiased_calibration_error_removes_the_small_sample_bias_of_ece():
     # An over-confident model: labels drawn from softer probabilities than it
     # claims; the estimate matches the binned L2 error computed from the truth.
     logits = rng.normal(scale=3.0, size=(2000, 5))
-    claimed = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-    truth = np.exp(logits / 2) / np.exp(logits / 2).sum(-1, keepdims=True)
+    claimed, truth = softmax(logits, -1), softmax(logits / 2, -1)
     top, confidence = claimed.argmax(-1), claimed.max(-1)
     right = truth[np.arange(len(top)), top]  # P(top class is correct)
     bins = np.array_split(np.argsort(confidence), 15)
