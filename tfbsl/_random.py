@@ -51,9 +51,31 @@ def tfp_seed(seed_generator):
     """Next stateless seed of `seed_generator` as TFP wants it: int32, shape [2].
 
     `SeedGenerator.next()` returns int64 on the TensorFlow backend; TFP's
-    stateless samplers take int32 seeds. The cast works under XLA.
+    stateless samplers take int32 seeds (see `to_int32_seed`).
     """
-    return tf.cast(seed_generator.next(), tf.int32)
+    return to_int32_seed(seed_generator.next())
+
+
+def int_seed(seed):
+    """A Python integer seed (any that fits in int64) as TFP's int32 [2] seed,
+    by the rule `SeedGenerator(seed)`'s first draw follows."""
+    return to_int32_seed(tf.constant([seed, 0], tf.int64))
+
+
+def to_int32_seed(seed):
+    """An int64 `[seed, counter]` pair as an int32 pair, without aliasing.
+
+    A plain cast keeps the low 32 bits, so `seed=2**32 + 11` would draw what
+    `seed=11` draws. Seeds below 2**32 keep the plain cast (their draws are
+    unchanged); a seed with high bits has them folded in by TensorFlow's
+    counter-based hash (`stateless_fold_in`), so it gets a stream of its own.
+    """
+    seed = tf.cast(seed, tf.int64)
+    low = tf.cast(tf.bitwise.bitwise_and(seed, 0xFFFFFFFF), tf.int32)  # wraps: bits kept
+    high = tf.cast(tf.bitwise.right_shift(seed[0], 32), tf.int32)
+    # Philox in eager and compiled runs alike: a seed maps to one stream.
+    folded = tf.random.experimental.stateless_fold_in(low, high, alg="philox")
+    return tf.where(tf.equal(high, 0), low, tf.cast(folded, tf.int32))
 
 
 def per_example_seed(seed_generator):

@@ -22,6 +22,7 @@ import tensorflow_probability as tfp
 
 from tfbsl import _checks
 from tfbsl._serialization import FromConfig
+from tfbsl.priors import _SIGNATURE as priors_signature
 from tfbsl.layers.distribution_layers import DistributionLambda, VariableLayer, attach_distribution
 
 tfd = tfp.distributions
@@ -51,7 +52,8 @@ class MeanFieldNormal(FromConfig):
 
     def __init__(self, init_scale=1e-3, loc_initializer="glorot_uniform"):
         self.init_scale = _checks.check_positive_finite("init_scale", init_scale)
-        self.loc_initializer = keras.initializers.get(loc_initializer)
+        self.loc_initializer = _checks.check_keras_object(
+            "loc_initializer", loc_initializer, keras.initializers, "initializer")
 
     def __call__(self, kernel_size, bias_size=0, dtype=None, kernel_shape=None):
         return _MeanFieldNormalPosterior(
@@ -154,16 +156,16 @@ def mean_field(kernel_size, bias_size=0, dtype=None):
     ])
 
 
-def get(identifier):
-    """A posterior factory from `None` (`MeanFieldNormal()`) or a callable."""
+def get(identifier, name="make_posterior_fn"):
+    """A posterior factory from `None` (`MeanFieldNormal()`) or a callable;
+    `name` is the argument the user passed it as (in error messages)."""
     if identifier is None:
         return MeanFieldNormal()
     if isinstance(identifier, dict):
         return keras.saving.deserialize_keras_object(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        "`make_posterior_fn` must be None or a callable factory "
-        "(kernel_size, bias_size, dtype) -> posterior. Received: "
-        f"make_posterior_fn={identifier!r}"
-    )
+    if not callable(identifier):
+        raise ValueError(
+            f"`{name}` must be None or a callable factory {priors_signature}. "
+            f"Received: {name}={identifier!r}"
+        )
+    return _checks.check_callable(name, identifier, priors_signature, num_args=3)

@@ -31,13 +31,19 @@ def _independent(distribution):
 
 
 class _FixedPrior:
-    """A prior with no variables: ignores the inputs, returns `distribution`."""
+    """A prior with no variables: ignores the inputs, returns `make()`.
 
-    def __init__(self, distribution):
-        self.distribution = distribution
+    The distribution is made anew at every call, not once at build: its
+    parameter tensors then belong to the graph being traced (a layer built
+    lazily inside `fit`, a subclassed model, a custom `tf.function` loop),
+    never to a graph that has been left.
+    """
+
+    def __init__(self, make):
+        self.make = make
 
     def __call__(self, inputs=None):
-        return self.distribution
+        return self.make()
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
@@ -55,14 +61,15 @@ class Normal(FromConfig):
     """
 
     def __init__(self, loc=0.0, scale=1.0):
-        self.loc = float(loc)
+        self.loc = _checks.check_finite("loc", loc)
         self.scale = _checks.check_positive_finite("scale", scale)
 
     def __call__(self, kernel_size, bias_size=0, dtype=None):
         n = kernel_size + bias_size
-        return _FixedPrior(_independent(tfd.Normal(
-            loc=tf.fill([n], tf.constant(self.loc, dtype or "float32")),
-            scale=tf.constant(self.scale, dtype or "float32"),
+        dtype = dtype or "float32"
+        return _FixedPrior(lambda: _independent(tfd.Normal(
+            loc=tf.fill([n], tf.constant(self.loc, dtype)),
+            scale=tf.constant(self.scale, dtype),
         )))
 
     def get_config(self):
@@ -88,22 +95,23 @@ class ScaleMixtureNormal(FromConfig):
     """
 
     def __init__(self, pi=0.5, scale1=1.0, scale2=math.exp(-6)):
-        if not 0.0 < float(pi) < 1.0:
-            raise ValueError(f"`pi` must be in (0, 1). Received: pi={pi!r}")
-        self.pi = float(pi)
+        self.pi = _checks.check_open_unit("pi", pi)
         self.scale1 = _checks.check_positive_finite("scale1", scale1)
         self.scale2 = _checks.check_positive_finite("scale2", scale2)
 
     def __call__(self, kernel_size, bias_size=0, dtype=None):
         n = kernel_size + bias_size
         dtype = dtype or "float32"
-        probs = tf.constant([self.pi, 1.0 - self.pi], dtype)
-        scales = tf.constant([self.scale1, self.scale2], dtype)
-        return _FixedPrior(_independent(tfd.MixtureSameFamily(
-            mixture_distribution=tfd.Categorical(probs=tf.broadcast_to(probs, [n, 2])),
-            components_distribution=tfd.Normal(
-                loc=tf.zeros([n, 2], dtype), scale=tf.broadcast_to(scales, [n, 2])),
-        )))
+
+        def make():
+            probs = tf.constant([self.pi, 1.0 - self.pi], dtype)
+            scales = tf.constant([self.scale1, self.scale2], dtype)
+            return _independent(tfd.MixtureSameFamily(
+                mixture_distribution=tfd.Categorical(probs=tf.broadcast_to(probs, [n, 2])),
+                components_distribution=tfd.Normal(
+                    loc=tf.zeros([n, 2], dtype), scale=tf.broadcast_to(scales, [n, 2])),
+            ))
+        return _FixedPrior(make)
 
     def get_config(self):
         return {"pi": self.pi, "scale1": self.scale1, "scale2": self.scale2}
@@ -127,7 +135,7 @@ class TrainableNormal(FromConfig):
 
     def __init__(self, scale=1.0, trainable_scale=False):
         self.scale = _checks.check_positive_finite("scale", scale)
-        self.trainable_scale = bool(trainable_scale)
+        self.trainable_scale = _checks.check_bool("trainable_scale", trainable_scale)
 
     def __call__(self, kernel_size, bias_size=0, dtype=None):
         n = kernel_size + bias_size
@@ -210,20 +218,23 @@ _BY_NAME = {
 }
 
 
-def get(identifier):
+_SIGNATURE = "(kernel_size, bias_size, dtype) -> callable(inputs) -> tfd.Distribution"
+
+
+def get(identifier, name="prior"):
     """A prior factory from `None` (N(0, 1)), a name in
-    `{"normal", "scale_mixture", "trainable"}` or a callable factory."""
+    `{"normal", "scale_mixture", "trainable"}` or a callable factory;
+    `name` is the argument the user passed it as (in error messages)."""
     if identifier is None:
         return Normal()
     if isinstance(identifier, str):
-        _checks.check_choice("prior", identifier, _BY_NAME)
+        _checks.check_choice(name, identifier, _BY_NAME)
         return _BY_NAME[identifier]()
     if isinstance(identifier, dict):
         return keras.saving.deserialize_keras_object(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        "`prior` must be None, one of "
-        f"{sorted(_BY_NAME)}, or a callable factory "
-        f"(kernel_size, bias_size, dtype) -> prior. Received: prior={identifier!r}"
-    )
+    if not callable(identifier):
+        raise ValueError(
+            f"`{name}` must be None, one of {sorted(_BY_NAME)}, or a callable "
+            f"factory {_SIGNATURE}. Received: {name}={identifier!r}"
+        )
+    return _checks.check_callable(name, identifier, _SIGNATURE, num_args=3)

@@ -75,14 +75,20 @@ class _Variational(keras.Layer):
         self.prior = prior
         self.make_prior_fn = make_prior_fn
         self.make_posterior_fn = make_posterior_fn
-        self._prior_factory = priors.get(make_prior_fn if make_prior_fn is not None else prior)
+        self._prior_factory = (
+            priors.get(prior) if make_prior_fn is None
+            else priors.get(make_prior_fn, "make_prior_fn"))
         self._posterior_factory = posteriors.get(make_posterior_fn)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.activation = _checks.check_activation("activation", activation)
+        self.use_bias = _checks.check_bool("use_bias", use_bias)
+        for name, fn in (("kernel_divergence_fn", kernel_divergence_fn),
+                         ("bias_divergence_fn", bias_divergence_fn)):
+            if fn is not None:
+                _checks.check_callable(name, fn, "(q, p, sample) -> scalar", num_args=3)
         self.kernel_divergence_fn = kernel_divergence_fn
         self.bias_divergence_fn = bias_divergence_fn
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = _checks.check_seed("seed", seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def _build_variational(self, input_shape, kernel_shape, bias_shape):
         """Make posterior, prior and KL weight for a kernel of `kernel_shape`;
@@ -93,8 +99,9 @@ class _Variational(keras.Layer):
         self._bias_shape = tuple(bias_shape)
         self._bias_numel = math.prod(self._bias_shape) if self.use_bias else 0
         args = (self._kernel_numel, self._bias_numel, self.variable_dtype, self.kernel_shape)
-        self.posterior = _make(self._posterior_factory, *args)
-        self.prior_model = _make(self._prior_factory, *args)
+        self.posterior = _make(self._posterior_factory, "make_posterior_fn", *args)
+        self.prior_model = _make(
+            self._prior_factory, "prior" if self.make_prior_fn is None else "make_prior_fn", *args)
         for part in (self.posterior, self.prior_model):
             if isinstance(part, keras.Layer) and not part.built:
                 part.build(input_shape)
@@ -124,7 +131,7 @@ class _Variational(keras.Layer):
         if self.kl_use_exact and not _has_analytic_kl(q, p):
             raise ValueError(
                 "kl_use_exact=True, but tfd.kl_divergence has no closed form "
-                f"for posterior {type(q).__name__} and prior {type(p).__name__}. "
+                f"for posterior {_describe(q)} and prior {_describe(p)}. "
                 "Use kl_use_exact=None or False (Monte Carlo)."
             )
         if self.kernel_divergence_fn is not None or self.bias_divergence_fn is not None:
@@ -143,7 +150,10 @@ class _Variational(keras.Layer):
         the shape of its Flipout signs (default: its own shape)."""
         q = get_distribution(self.posterior(inputs))
         p = get_distribution(self.prior_model(inputs))
-        x = inputs
+        # Integer (and other) inputs compute in the layer's dtype, as in
+        # `keras.layers.Dense`: casting the weights to an int input's dtype
+        # would truncate them to zeros.
+        x = ops.cast(inputs, self.compute_dtype)
         weights = None
         if self.estimator == "reparameterization":
             weights = _random.sample(q, self.seed_generator)
@@ -235,15 +245,31 @@ def fixed_estimator(cls, estimator, kwargs):
     return estimator
 
 
-def _make(factory, kernel_size, bias_size, dtype, kernel_shape):
-    """Call a prior/posterior factory, passing `kernel_shape` to those that take it."""
+def _make(factory, name, kernel_size, bias_size, dtype, kernel_shape):
+    """Call the prior/posterior factory the user passed as `name`, passing
+    `kernel_shape` to those that take it; what it returns must be callable."""
     try:
         takes_shape = "kernel_shape" in inspect.signature(factory).parameters
     except (TypeError, ValueError):
         takes_shape = False
     if takes_shape:
-        return factory(kernel_size, bias_size, dtype, kernel_shape=kernel_shape)
-    return factory(kernel_size, bias_size, dtype)
+        made = factory(kernel_size, bias_size, dtype, kernel_shape=kernel_shape)
+    else:
+        made = factory(kernel_size, bias_size, dtype)
+    if not callable(made):
+        raise TypeError(
+            f"`{name}(kernel_size, bias_size, dtype)` must return a callable "
+            "(e.g. a Keras layer) mapping the inputs to a tfd.Distribution. "
+            f"Received: {name}(...) returned {type(made).__name__}"
+        )
+    return made
+
+
+def _describe(distribution):
+    """`Independent(Normal)` for a distribution wrapping another."""
+    inner = getattr(distribution, "distribution", None)
+    name = type(distribution).__name__
+    return f"{name}({_describe(inner)})" if isinstance(inner, tfd.Distribution) else name
 
 
 def _has_analytic_kl(q, p):
@@ -257,10 +283,13 @@ def _has_analytic_kl(q, p):
 def _split(distribution, k):
     """(kernel part, bias part) of a distribution factorised over the weight
     vector, slicing its underlying batch; None if it is not factorised."""
-    if not (isinstance(distribution, tfd.Independent)
-            and distribution.reinterpreted_batch_ndims == 1):
+    # Static shapes only: this runs in graph mode, where a tensor-valued
+    # `reinterpreted_batch_ndims` cannot be a Python condition.
+    if not isinstance(distribution, tfd.Independent):
         return None
     base = distribution.distribution
+    if distribution.event_shape.rank != 1 or base.batch_shape.rank != 1:
+        return None
     n = base.batch_shape[-1]
     kernel = tfd.Independent(base[..., :k], 1)
     bias = tfd.Independent(base[..., k:], 1) if n > k else None

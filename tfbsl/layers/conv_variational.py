@@ -22,14 +22,13 @@ _DATA_FORMATS = ("channels_last", "channels_first")
 
 def _check_tuple(name, value, rank):
     """An int or `rank` ints, each > 0, as a tuple of `rank` ints."""
-    values = (value,) * rank if isinstance(value, int) and not isinstance(value, bool) else value
     try:
-        values = tuple(values)
-        ok = len(values) == rank and all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)
-    except TypeError:
-        ok = False
-    if not ok:
+        values = _checks.check_positive_int_tuple(name, value)
+    except ValueError:
+        values = ()
+    if _checks.is_int(value):
+        values = values * rank
+    if len(values) != rank:
         raise ValueError(
             f"`{name}` must be a positive int or a tuple of {rank} positive "
             f"ints. Received: {name}={value!r}"

@@ -83,6 +83,8 @@ class DenseVariational(_Variational):
 
     def build(self, input_shape):
         input_dim = _checks.check_known_last_dim("inputs", input_shape)
+        # Keras then checks every later call's width and rank, naming the layer.
+        self.input_spec = keras.InputSpec(min_ndim=2, axes={-1: input_dim})
         self._build_variational(input_shape, (input_dim, self.units), (self.units,))
         self.kernel_size = self._kernel_numel  # tfp.layers' names
         self.bias_size = self._bias_numel
