@@ -3,7 +3,11 @@
 import keras
 from keras import ops
 
-from tfbsl.layers.distribution_layers import get_distribution
+from tfbsl.layers.distribution_layers import (
+    align_value, attach_distribution, get_distribution,
+)
+
+_FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
@@ -11,21 +15,22 @@ class NegativeLogLikelihood(keras.losses.Loss):
     """Negative log-likelihood `-y_pred.distribution.log_prob(y_true)`.
 
     `y_pred` is the output of a tfbsl distribution head (e.g.
-    `IndependentNormal`), which carries its distribution. A target with one
-    axis fewer than the distribution's batch and event shapes together, and a
-    trailing event axis of size 1 (Keras hands `(batch,)` targets to a
-    `(batch, 1)` Normal), gets that axis back, and a target with a surplus
-    trailing axis of size 1 (`(batch, 1)` labels for a `Categorical`) loses
-    it: `log_prob` never silently broadcasts them to `(batch, batch)`. The
-    per-example values are reduced as any Keras loss (mean over the batch by
-    default), so with variational layers and `kl_weight = 1 / n` the total
-    loss is the negative ELBO divided by `n`. Same as
-    `loss=lambda y, d: -d.log_prob(y)`, but it saves without `safe_mode=False`.
+    `IndependentNormal`), which carries its distribution. `y_true` is shaped
+    by the heads' rule (`tfbsl.layers.distribution_layers.align_value`): the
+    distribution's `batch_shape + event_shape`, except that `(batch,)` targets
+    for a `(batch, 1)` Normal get their trailing axis back and `(batch, 1)`
+    labels for a `Categorical` lose theirs; any other shape is a `ValueError`,
+    never a silent `(batch, batch)` broadcast. The per-example values are
+    reduced as any Keras loss (mean over the batch by default; an empty batch
+    gives what Keras' losses give: 0 under `fit`), so with variational layers
+    and `kl_weight = 1 / n` the total loss is the negative ELBO divided by
+    `n`. Same as `loss=lambda y, d: -d.log_prob(y)`, but it saves without
+    `safe_mode=False`.
 
     Args:
         reduction: Keras loss reduction (default `"sum_over_batch_size"`).
         name: name of the loss.
-        dtype: dtype of the targets and of the loss (default: floatx).
+        dtype: float dtype of the targets and of the loss (default: floatx).
 
     Example:
     ```python
@@ -40,7 +45,17 @@ class NegativeLogLikelihood(keras.losses.Loss):
 
     def __init__(self, reduction="sum_over_batch_size",
                  name="negative_log_likelihood", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        if not isinstance(name, str):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}")
+        super().__init__(name=name, reduction=reduction, dtype=_check_float_dtype(dtype))
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        # Keras casts `y_pred` to the loss dtype, and a cast drops the
+        # distribution it carries: cast here, with the distribution kept.
+        distribution = getattr(y_pred, "distribution", None)
+        if distribution is not None and keras.backend.standardize_dtype(y_pred.dtype) != self.dtype:
+            y_pred = attach_distribution(ops.cast(y_pred, self.dtype), distribution)
+        return super().__call__(y_true, y_pred, sample_weight)
 
     def call(self, y_true, y_pred):
         if _is_output_placeholder(y_pred):
@@ -49,21 +64,25 @@ class NegativeLogLikelihood(keras.losses.Loss):
             # distribution, and only the loss's shape is used.
             return ops.zeros(ops.shape(y_pred)[:1], self.dtype)
         distribution = get_distribution(y_pred, "y_pred")
-        y_true = _align_to_distribution(y_true, distribution)
-        return -distribution.log_prob(ops.cast(y_true, distribution.dtype))
+        return -distribution.log_prob(align_value(y_true, distribution, "y_true"))
+
+
+def _check_float_dtype(dtype):
+    if dtype is None:
+        return None
+    try:
+        compute_dtype = keras.dtype_policies.get(dtype).compute_dtype
+    except (TypeError, ValueError):
+        compute_dtype = None
+    if compute_dtype not in _FLOAT_DTYPES:
+        raise ValueError(
+            "`dtype` must be None or a float dtype (e.g. 'float32') or policy. "
+            f"Received: dtype={dtype!r}"
+        )
+    return dtype
 
 
 def _is_output_placeholder(y_pred):
     """A graph placeholder without a distribution: no model output is one."""
     return (getattr(y_pred, "distribution", None) is None
             and getattr(getattr(y_pred, "op", None), "type", None) == "Placeholder")
-
-
-def _align_to_distribution(y, distribution):
-    rank = distribution.batch_shape.rank + distribution.event_shape.rank
-    full_shape = distribution.batch_shape.concatenate(distribution.event_shape)
-    if len(y.shape) == rank - 1 and full_shape[-1] == 1:
-        return ops.expand_dims(y, -1)
-    if len(y.shape) == rank + 1 and y.shape[-1] == 1:
-        return ops.squeeze(y, -1)
-    return y

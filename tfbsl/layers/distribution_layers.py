@@ -8,12 +8,17 @@ it. The loss receives that tensor, so `loss=lambda y, d: -d.log_prob(y)` and
 `tfbsl.losses.NegativeLogLikelihood()` work under `fit(jit_compile=True)`,
 while metrics such as `RootMeanSquaredError` see the plain tensor.
 
+The forwarded `log_prob`, `prob`, `cdf` and `log_cdf` take values of one
+shape (`align_value`, the rule `NegativeLogLikelihood` applies to its target
+too): `batch_shape + event_shape`, where a target without the trailing axis of
+size 1 of an `IndependentNormal(1)` gets it back and `(batch, 1)` labels of a
+`Categorical` lose theirs. Any other shape raises a `ValueError` naming both
+shapes instead of broadcasting; `t.distribution` is TFP's, sample axes and all.
+
 Differences from `tfp.layers`: the default `convert_to_tensor_fn` is the mean
 (TFP's is a sample), and heads compute in float32 under a mixed-precision
 policy (a float16 cast of the output would drop the distribution).
 """
-
-import math
 
 import keras
 import numpy as np
@@ -32,7 +37,14 @@ _FORWARDED = (
     "mean", "mode", "stddev", "variance", "covariance", "log_prob", "prob",
     "cdf", "log_cdf", "sample", "entropy", "quantile",
 )
+# The forwarded methods that take a value of the distribution: `align_value` first.
+_VALUE_METHODS = ("log_prob", "prob", "cdf", "log_cdf")
 _TENSOR_FNS = ("mean", "mode", "sample")
+
+# Least scale of `IndependentNormal`, as `MultivariateNormalTriL`'s diag_shift:
+# softplus underflows to 0 below about -100 (log_prob -inf or NaN); floored,
+# log_prob stays finite while |y - loc| < 1e14. Above the floor, unchanged.
+_SCALE_FLOOR = 1e-5
 
 
 def attach_distribution(tensor, distribution):
@@ -41,8 +53,55 @@ def attach_distribution(tensor, distribution):
     for name in _FORWARDED:
         method = getattr(distribution, name, None)
         if method is not None:
+            if name in _VALUE_METHODS:
+                method = _aligned(method, distribution)
             setattr(tensor, name, method)
     return tensor
+
+
+def _aligned(method, distribution):
+    return lambda value, *args, **kwargs: method(
+        align_value(value, distribution), *args, **kwargs)
+
+
+def align_value(value, distribution, name="value"):
+    """`value` cast to `distribution.dtype` and shaped as its `log_prob` takes it.
+
+    The one rule for every head's forwarded `log_prob` and for
+    `NegativeLogLikelihood`: the shape is `batch_shape + event_shape`, or one
+    of the two shapes Keras hands targets in, each unambiguous:
+    - when `batch_shape + event_shape` ends in 1 (`IndependentNormal(1)`:
+      `(batch, 1)`), the shape without that axis (`(batch,)`): it is added;
+    - that shape with a trailing axis of size 1 (`(batch, 1)` labels for a
+      `Categorical`, whose shape is `(batch,)`): it is removed.
+    Any other shape would broadcast (a `(batch,)` target against a
+    `(batch, 1)` Normal gives `(batch, batch)` log-probabilities, one-hot
+    labels against a `Categorical` repeat the batch) and is a `ValueError`
+    naming both shapes; TFP's leading sample axes are for
+    `tensor.distribution.log_prob`. The check is on static shapes (unknown
+    dimensions match any), so it holds under `jit_compile=True`.
+    """
+    value = ops.cast(value, distribution.dtype)
+    shape = tf.TensorShape(value.shape)
+    batch, event = distribution.batch_shape, distribution.event_shape
+    expected = batch.concatenate(event)
+    if shape.rank is None or expected.rank is None:
+        return value
+    if shape.is_compatible_with(expected):
+        return value
+    if (shape.rank == expected.rank - 1 and expected[-1] == 1
+            and shape.is_compatible_with(expected[:-1])):
+        return ops.expand_dims(value, -1)
+    # Only with a batch axis: without one, (n, 1) is n draws of a (1,) event.
+    if (shape.rank == expected.rank + 1 and shape[-1] == 1 and batch.rank > 0
+            and shape[:-1].is_compatible_with(expected)):
+        return ops.squeeze(value, -1)
+    raise ValueError(
+        f"`{name}` must have the distribution's shape {tuple(expected)} "
+        f"(batch_shape {tuple(batch)} + event_shape {tuple(event)}); another "
+        f"shape would broadcast against it (for TFP's sample axes, call "
+        f"`.distribution.log_prob`). Received: {name}.shape={tuple(shape)}"
+    )
 
 
 def get_distribution(value, name="value"):
@@ -101,11 +160,9 @@ class DistributionLambda(keras.Layer):
 
     def __init__(self, make_distribution_fn, convert_to_tensor_fn="mean",
                  seed=None, **kwargs):
-        if not callable(make_distribution_fn):
-            raise ValueError(
-                "`make_distribution_fn` must be callable. Received: "
-                f"make_distribution_fn={make_distribution_fn!r}"
-            )
+        _checks.check_callable(
+            "make_distribution_fn", make_distribution_fn, "(inputs) -> tfd.Distribution")
+        seed = _checks.check_seed("seed", seed)
         convert_to_tensor_fn = _tensor_fn_name(convert_to_tensor_fn)
         if not (callable(convert_to_tensor_fn) or convert_to_tensor_fn in _TENSOR_FNS):
             raise ValueError(
@@ -125,6 +182,11 @@ class DistributionLambda(keras.Layer):
 
     def call(self, inputs):
         distribution = self.make_distribution(inputs)
+        if not isinstance(distribution, tfd.Distribution):
+            raise TypeError(
+                "`make_distribution_fn` must return a `tfd.Distribution`. "
+                f"Received: a return value of type {type(distribution).__name__}"
+            )
         return attach_distribution(self._to_tensor(distribution), distribution)
 
     def _to_tensor(self, distribution):
@@ -162,29 +224,51 @@ class _Head(DistributionLambda):
     """A `DistributionLambda` whose distribution is parameterised by the last
     input axis, `params_size(event_shape)` numbers per example."""
 
+    # The constructor argument that sets the event shape, as users write it.
+    _SHAPE_ARG = "event_shape"
+
     def __init__(self, event_shape=1, convert_to_tensor_fn="mean", seed=None,
                  validate_args=False, **kwargs):
-        kwargs.pop("make_distribution_fn", None)
-        event_shape = _event_shape(event_shape)
+        _refuse(self, kwargs, "make_distribution_fn", "it makes its distribution itself")
+        event_shape = self._check_event_shape(event_shape)
+        validate_args = _checks.check_bool("validate_args", validate_args)
         super().__init__(self._distribution, convert_to_tensor_fn, seed, **kwargs)
         self.event_shape = event_shape
-        self.validate_args = bool(validate_args)
+        self.validate_args = validate_args
+
+    @classmethod
+    def _check_event_shape(cls, value):
+        return _checks.check_shape(cls._SHAPE_ARG, value)
 
     @classmethod
     def params_size(cls, event_shape=1):
-        return cls._params_size(int(np.prod(_event_shape(event_shape))))
+        """Inputs the head takes per example for `event_shape` (the head's
+        `event_size` or `num_classes`): an int, a tuple, a numpy integer or an
+        integer array / tensor (as in TFP)."""
+        return cls._params_size(int(np.prod(cls._check_event_shape(event_shape))))
 
     def build(self, input_shape):
+        self._check_params_shape(input_shape)
+
+    def call(self, inputs):
+        # Also here: Keras builds once, and a later call may bring another width.
+        self._check_params_shape(inputs.shape)
+        return super().call(inputs)
+
+    def _check_params_shape(self, shape):
+        shape = tf.TensorShape(shape)
         expected = self.params_size(self.event_shape)
-        got = _checks.check_known_last_dim("inputs", input_shape)
-        if got != expected:
+        if shape.rank is not None and (shape.rank == 0 or shape[-1] != expected):
+            name, arg = type(self).__name__, self._shape_arg_value()
             raise ValueError(
-                f"{type(self).__name__}(event_shape={self.event_shape}) needs "
-                f"{type(self).__name__}.params_size({self.event_shape}) = "
-                f"{expected} parameters in the last input axis. Received: "
-                f"inputs.shape={tuple(input_shape)}. Put a "
-                f"Dense({expected}) before it."
+                f"{name}({self._SHAPE_ARG}={arg}) (layer '{self.name}') needs "
+                f"{name}.params_size({arg}) = {expected} parameters in the "
+                f"last input axis. Received: inputs.shape={tuple(shape)}. "
+                f"Put a Dense({expected}) before it."
             )
+
+    def _shape_arg_value(self):
+        return self.event_shape
 
     def _distribution(self, params):
         params = ops.cast(params, self.compute_dtype)
@@ -209,20 +293,52 @@ class _Head(DistributionLambda):
         return config
 
 
-def _event_shape(event_shape):
-    shape = (event_shape,) if isinstance(event_shape, (int, np.integer)) else tuple(event_shape)
-    if not shape or any(isinstance(d, bool) or int(d) != d or d <= 0 for d in shape):
-        raise ValueError(
-            "`event_shape` must be a positive int or a tuple of positive ints. "
-            f"Received: event_shape={event_shape!r}"
+class _SizedHead(_Head):
+    """A head over a vector of `event_size` entries (an int, as in TFP), the
+    argument named `_SHAPE_ARG` (`num_classes` for `Categorical`)."""
+
+    _SHAPE_ARG = "event_size"
+
+    def __init__(self, size, **kwargs):
+        _refuse(self, kwargs, "event_shape", f"its argument is `{self._SHAPE_ARG}`")
+        super().__init__(size, **kwargs)
+
+    @classmethod
+    def _check_event_shape(cls, value):
+        shape = _checks.check_shape(cls._SHAPE_ARG, value)
+        if len(shape) != 1:
+            raise ValueError(
+                f"`{cls._SHAPE_ARG}` must be a positive integer. "
+                f"Received: {cls._SHAPE_ARG}={value!r}"
+            )
+        return shape
+
+    def _shape_arg_value(self):
+        return self.event_shape[0]
+
+    def get_config(self):
+        config = super().get_config()
+        del config["event_shape"]
+        config[self._SHAPE_ARG] = self._shape_arg_value()
+        return config
+
+
+def _refuse(layer, kwargs, name, reason):
+    """Refuse an argument the head sets itself (Python would only say
+    "multiple values")."""
+    if name in kwargs:
+        raise TypeError(
+            f"`{type(layer).__name__}` does not take `{name}`: {reason}. "
+            f"Received: {name}={kwargs[name]!r}"
         )
-    return tuple(int(d) for d in shape)
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
 class IndependentNormal(_Head):
     """Independent Normal over `event_shape`: `loc` and `softplus(scale)` from
-    `2 * prod(event_shape)` inputs, as `tfp.layers.IndependentNormal`.
+    `2 * prod(event_shape)` inputs, as `tfp.layers.IndependentNormal`, the
+    scale floored at 1e-5 so that log_prob stays finite for very negative
+    scale inputs.
 
     Args:
         event_shape: int or tuple, the shape of one draw.
@@ -248,7 +364,8 @@ class IndependentNormal(_Head):
     def _base(self, params, n, batch):
         loc = self._reshape(params[..., :n], batch)
         scale = tf.math.softplus(self._reshape(params[..., n:], batch))
-        return tfd.Normal(loc, scale, validate_args=self.validate_args)
+        return tfd.Normal(
+            loc, ops.maximum(scale, _SCALE_FLOOR), validate_args=self.validate_args)
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
@@ -281,7 +398,7 @@ class IndependentBernoulli(_Head):
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class OneHotCategorical(_Head):
+class OneHotCategorical(_SizedHead):
     """One-hot categorical over `event_size` classes from as many logits.
 
     The returned tensor is the mean, i.e. the class probabilities, so
@@ -300,8 +417,7 @@ class OneHotCategorical(_Head):
     """
 
     def __init__(self, event_size=2, **kwargs):
-        kwargs.pop("event_shape", None)
-        super().__init__(event_shape=event_size, **kwargs)
+        super().__init__(event_size, **kwargs)
 
     @staticmethod
     def _params_size(n):
@@ -313,19 +429,15 @@ class OneHotCategorical(_Head):
             validate_args=self.validate_args,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config["event_size"] = config.pop("event_shape")[0]
-        return config
-
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class Categorical(_Head):
+class Categorical(_SizedHead):
     """Categorical over `num_classes` integer labels from as many logits.
 
     Returns the class probabilities (a Categorical has no mean), so
     `keras.metrics.SparseCategoricalAccuracy` works on it; the loss gets the
-    distribution, whose `log_prob` takes integer labels.
+    distribution, whose `log_prob` takes integer labels, `(batch,)` or
+    `(batch, 1)` as Keras passes them.
 
     Args:
         num_classes: number of classes.
@@ -340,9 +452,10 @@ class Categorical(_Head):
     ```
     """
 
+    _SHAPE_ARG = "num_classes"
+
     def __init__(self, num_classes=2, **kwargs):
-        kwargs.pop("event_shape", None)
-        super().__init__(event_shape=num_classes, **kwargs)
+        super().__init__(num_classes, **kwargs)
 
     @staticmethod
     def _params_size(n):
@@ -359,33 +472,12 @@ class Categorical(_Head):
             return distribution.probs_parameter()
         return super()._to_tensor(distribution)
 
-    def call(self, inputs):
-        distribution = self.make_distribution(inputs)
-        tensor = self._to_tensor(distribution)
-        # log_prob of a label shaped like (batch, 1), as Keras passes y_true,
-        # is squeezed to (batch,) so that it does not broadcast.
-        attach_distribution(tensor, distribution)
-        tensor.log_prob = lambda y: distribution.log_prob(_squeeze_labels(y))
-        return tensor
-
-    def get_config(self):
-        config = super().get_config()
-        config["num_classes"] = config.pop("event_shape")[0]
-        return config
-
-
-def _squeeze_labels(y):
-    y = ops.convert_to_tensor(y)
-    if len(y.shape) >= 1 and y.shape[-1] == 1:
-        y = ops.squeeze(y, -1)
-    return ops.cast(y, "int32")
-
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class MultivariateNormalTriL(_Head):
+class MultivariateNormalTriL(_SizedHead):
     """Multivariate Normal with full covariance from `n + n(n+1)/2` inputs:
     `loc`, then a lower-triangular scale filled by `tfb.FillScaleTriL`
-    (softplus diagonal), as `tfp.layers.MultivariateNormalTriL`.
+    (softplus diagonal + 1e-5, a floor), as `tfp.layers.MultivariateNormalTriL`.
 
     Args:
         event_size: dimension `n` of the Normal.
@@ -404,8 +496,7 @@ class MultivariateNormalTriL(_Head):
     """
 
     def __init__(self, event_size=1, **kwargs):
-        kwargs.pop("event_shape", None)
-        super().__init__(event_shape=event_size, **kwargs)
+        super().__init__(event_size, **kwargs)
 
     @staticmethod
     def _params_size(n):
@@ -419,11 +510,6 @@ class MultivariateNormalTriL(_Head):
             scale_tril=tfb.FillScaleTriL(diag_shift=1e-5).forward(params[..., n:]),
             validate_args=self.validate_args,
         )
-
-    def get_config(self):
-        config = super().get_config()
-        config["event_size"] = config.pop("event_shape")[0]
-        return config
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
@@ -449,10 +535,13 @@ class VariableLayer(keras.Layer):
 
     def __init__(self, shape, initializer="zeros", activation=None,
                  regularizer=None, constraint=None, **kwargs):
+        shape = _checks.check_shape("shape", shape)
+        initializer = _checks.check_initializer("initializer", initializer)
+        activation = _checks.check_activation("activation", activation)
         super().__init__(**kwargs)
-        self.shape = _event_shape(shape)
-        self.initializer = keras.initializers.get(initializer)
-        self.activation = keras.activations.get(activation)
+        self.shape = shape
+        self.initializer = initializer
+        self.activation = activation
         self.regularizer = keras.regularizers.get(regularizer)
         self.constraint = keras.constraints.get(constraint)
 

@@ -30,7 +30,8 @@ class Sampling(keras.Layer):
     `kl_weight * mean_over_batch(KL(q(z | x) || p(z)))`, the KL summed over the
     latent dimensions, so that `Model.fit` with a reconstruction NLL that sums
     over pixels minimises the negative ELBO. The KL is added at inference too,
-    so `Model.evaluate` reports the negative ELBO.
+    so `Model.evaluate` reports the negative ELBO. An empty batch adds 0.
+    Integer and float64 inputs are cast to the compute dtype.
 
     The KL weight lives in the non-trainable variable `kl_weight_variable`
     (`tfbsl.callbacks.KLAnnealing` drives it under `jit_compile=True`); the
@@ -82,17 +83,18 @@ class Sampling(keras.Layer):
                 "wrap a fixed `tfd.Distribution` in a `DistributionLambda` with "
                 f"a registered function). Received: prior={prior!r}"
             )
-        if kl_use_exact not in (None, True, False):
+        if kl_use_exact is not None and not isinstance(kl_use_exact, (bool, np.bool_)):
             raise ValueError(
                 "`kl_use_exact` must be None, True or False. "
                 f"Received: kl_use_exact={kl_use_exact!r}"
             )
+        seed = _checks.check_seed("seed", seed)
         super().__init__(**_float32_under_mixed_precision(kwargs))
         self.kl_weight = kl_weight
         self.free_bits = free_bits
         self.inference_mode = inference_mode
         self.prior = prior
-        self.kl_use_exact = kl_use_exact
+        self.kl_use_exact = None if kl_use_exact is None else bool(kl_use_exact)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -148,13 +150,14 @@ class Sampling(keras.Layer):
         kl_dims = self._per_dimension_kl(q, p) if self.free_bits > 0 else None
         if kl_dims is not None:
             batch_axes = tuple(range(len(kl_dims.shape) - 1))
-            per_dim = ops.mean(kl_dims, axis=batch_axes)
-            return ops.sum(ops.maximum(per_dim, self.free_bits))
-        kl = ops.mean(self.kl_divergence(q, p, z))
+            per_dim = _mean_over_batch(kl_dims, batch_axes)
+            return ops.sum(ops.maximum(per_dim, self.free_bits * _nonempty(kl_dims)))
+        kl = self.kl_divergence(q, p, z)
+        mean_kl = _mean_over_batch(kl)
         if self.free_bits > 0:
             size = int(np.prod(z.shape[len(q.batch_shape):]))
-            kl = ops.maximum(kl, self.free_bits * size)
-        return kl
+            mean_kl = ops.maximum(mean_kl, self.free_bits * size * _nonempty(kl))
+        return mean_kl
 
     def kl_divergence(self, q, p, z):
         """`KL(q || p)` per example: analytic, or Monte Carlo from the draw `z`."""
@@ -225,6 +228,12 @@ def _check_input_shapes(input_shape):
             f"{[tuple(s) if _is_shape(s) else s for s in shapes]}"
         )
     mean_shape, log_var_shape = (tuple(s) for s in shapes)
+    if not mean_shape:
+        raise ValueError(
+            "`z_mean` and `z_log_var` must have a last axis of latent "
+            f"dimensions. Received: z_mean.shape={mean_shape}, "
+            f"z_log_var.shape={log_var_shape}"
+        )
     compatible = len(mean_shape) == len(log_var_shape) and all(
         a is None or b is None or a == b for a, b in zip(mean_shape, log_var_shape)
     )
@@ -234,6 +243,16 @@ def _check_input_shapes(input_shape):
             f"z_mean.shape={mean_shape}, z_log_var.shape={log_var_shape}"
         )
     return mean_shape
+
+
+def _mean_over_batch(values, axis=None):
+    """The mean over `axis`, 0 rather than NaN over an empty batch."""
+    return ops.divide_no_nan(ops.sum(values, axis), ops.sum(ops.ones_like(values), axis))
+
+
+def _nonempty(values):
+    """1 for a non-empty batch, 0 for an empty one (which adds no free bits)."""
+    return ops.cast(ops.size(values) > 0, values.dtype)
 
 
 def _check_finite(name, value):
