@@ -97,7 +97,7 @@ def check_choice(name, value, choices):
 
 
 def _finite_float(value):
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, (bool, np.bool_, str, bytes)):
         return None
     try:
         value = float(value)
@@ -246,3 +246,31 @@ def check_shape(name, value):
             f"positive integers. Received: {name}={value!r}"
         )
     return tuple(int(v) for v in items)
+
+
+def short_repr(value, limit=80):
+    """`repr(value)` cut to `limit` characters, for a message about an array."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def check_numeric_array(name, value):
+    """`value` as a NumPy array of numbers (bools, integers or floats)."""
+    try:
+        array = np.asarray(value)
+    except ValueError:  # ragged nested sequences
+        array = None
+    if array is None or array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"`{name}` must be an array of numbers. Received: {name}={short_repr(value)}"
+        )
+    return array
+
+
+def check_examples(name, array):
+    """A NumPy array holding at least one example along its first axis."""
+    if array.ndim == 0 or not len(array):
+        raise ValueError(
+            f"`{name}` must hold at least one example. Received: {name}.shape={array.shape}"
+        )
+    return array

@@ -25,13 +25,13 @@ class KLAnnealing(keras.callbacks.Callback):
             over `steps` updates, then stays at `stop`. `"cyclical"` (Fu et
             al. 2019): cycles of `steps` updates, each ramping linearly from
             `start` to `stop` over its first `ratio` fraction, then holding
-            `stop`. Or a callable `step -> factor`.
+            `stop`. Or a callable `step -> factor` (a finite number >= 0).
         steps: positive int, length of the ramp (linear) or of one cycle.
         start: factor at step 0, finite >= 0 (default 0).
         stop: factor at the end of the ramp, finite >= 0 (default 1).
         ratio: fraction of a cycle spent ramping, in (0, 1] (default 0.5).
         cycles: number of cycles after which the factor stays at `stop`;
-            `None` (default) cycles for ever.
+            `None` (default) cycles for ever. Only for `"cyclical"`.
         update: `"epoch"` (default; step = epoch index) or `"batch"` (step =
             number of training batches seen by this callback).
 
@@ -44,9 +44,11 @@ class KLAnnealing(keras.callbacks.Callback):
 
     def __init__(self, schedule="linear", steps=10, start=0.0, stop=1.0,
                  ratio=0.5, cycles=None, update="epoch"):
-        if not callable(schedule):
+        if callable(schedule):
+            _checks.check_callable("schedule", schedule, "step -> factor", num_args=1)
+        else:
             _checks.check_choice("schedule", schedule, _SCHEDULES)
-        _checks.check_positive_int("steps", steps)
+        steps = _checks.check_positive_int("steps", steps)
         start = _checks.check_nonnegative_finite("start", start)
         stop = _checks.check_nonnegative_finite("stop", stop)
         ratio = _checks.check_positive_finite("ratio", ratio)
@@ -55,7 +57,12 @@ class KLAnnealing(keras.callbacks.Callback):
                 f"`ratio` must be in (0, 1]. Received: ratio={ratio!r}"
             )
         if cycles is not None:
-            _checks.check_positive_int("cycles", cycles)
+            cycles = _checks.check_positive_int("cycles", cycles)
+            if schedule != "cyclical":  # it would be ignored
+                raise ValueError(
+                    "`cycles` applies to schedule='cyclical' only. Received: "
+                    f"cycles={cycles!r} with schedule={schedule!r}"
+                )
         _checks.check_choice("update", update, _UPDATES)
         super().__init__()
         self.schedule = schedule
@@ -71,7 +78,8 @@ class KLAnnealing(keras.callbacks.Callback):
     def factor_at(self, step):
         """The schedule's factor at update number `step` (from 0)."""
         if callable(self.schedule):
-            return float(self.schedule(step))
+            # A NaN or negative factor would silently spoil the KL weights.
+            return _checks.check_nonnegative_finite(f"schedule({step})", self.schedule(step))
         if self.schedule == "linear":
             progress = min(1.0, step / self.steps)
         elif self.cycles is not None and step >= self.cycles * self.steps:

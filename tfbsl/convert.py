@@ -5,8 +5,9 @@ import warnings
 import keras
 import numpy as np
 
-from tfbsl import _checks, posteriors
+from tfbsl import _checks, posteriors, priors
 from tfbsl.layers import conv_variational, dense_variational
+from tfbsl.layers._kl import check_kl_weight
 from tfbsl.layers._variational import ESTIMATORS, _Variational
 
 _INITS = ("moped", "random")
@@ -77,6 +78,9 @@ def bayesianize(model, estimator="flipout", prior=None, kl_weight=None,
         init_scale: float > 0, the initial posterior scale for `"random"`.
         seed: optional int; layer `i` gets `seed + i`.
 
+    Every argument is checked before any layer is converted, even one that
+    no layer of `model` would use.
+
     Returns:
         A new Keras model of the same architecture.
 
@@ -102,9 +106,12 @@ def bayesianize(model, estimator="flipout", prior=None, kl_weight=None,
             f"its weights exist. Received: model={model.name!r}, not built"
         )
     _checks.check_choice("estimator", estimator, ESTIMATORS)
+    priors.get(prior)  # the layers take `prior` as given; this checks it
+    check_kl_weight(kl_weight)
     _checks.check_choice("init", init, _INITS)
     moped_delta = _checks.check_positive_finite("moped_delta", moped_delta)
     init_scale = _checks.check_positive_finite("init_scale", init_scale)
+    seed = _checks.check_seed("seed", seed)
 
     pairs, skipped = [], []
 

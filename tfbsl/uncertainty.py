@@ -1,4 +1,12 @@
-"""Monte-Carlo predictions of Bayesian models and what to read off them."""
+"""Monte-Carlo predictions of Bayesian models and what to read off them.
+
+The read-outs check their input and raise a ValueError (a TypeError for
+non-numbers) naming the argument and what they received: class probabilities
+must be finite, in [0, 1], their rows summing to 1 within 0.01 (logits are
+refused: apply `keras.ops.softmax` first); labels must be class indices in
+[0, num_classes) (whole floats accepted) or one-hot rows; regression targets
+must be finite and shaped like the predictions, axes of length 1 aside.
+"""
 
 import collections
 import statistics
@@ -10,6 +18,13 @@ import tensorflow_probability as tfp
 from tfbsl import _checks
 
 tfd = tfp.distributions
+
+# Class probabilities may carry float16 or bfloat16 rounding (a softmax under
+# mixed precision), not a larger gap from 1: that is logits or scores.
+_ROW_SUM_ATOL = 1e-2
+# Equal-width calibration bins narrower than 1e-4 show nothing a reliability
+# diagram could; a larger count is a typo that would allocate them all.
+_MAX_BINS = 10_000
 
 MCPrediction = collections.namedtuple(
     "MCPrediction",
@@ -44,6 +59,25 @@ def _mc_step(model):
     return step
 
 
+def _inputs(x):
+    """`x` as one NumPy array with at least one example. A dataset (of x, or
+    of `(x, y)` / `(x, y, sample_weight)` tuples, as Keras' `predict` takes)
+    is read once, so that every pass sees the same examples in the same order
+    even if the dataset reshuffles."""
+    if isinstance(x, tf.data.Dataset):
+        batches = [b[0] if isinstance(b, tuple) else b for b in x.as_numpy_iterator()]
+        x = np.concatenate(batches) if batches else np.zeros((0,))
+    return _checks.check_examples("x", np.asarray(x))
+
+
+def _check_counts(model, num_samples, batch_size):
+    """The arguments `predict_mc` and `predict_proba_mc` share; the counts as ints."""
+    counts = (_checks.check_positive_int("num_samples", num_samples),
+              _checks.check_positive_int("batch_size", batch_size))
+    _checks.check_callable("model", model, "x -> outputs (a Keras model)")
+    return counts
+
+
 def predict_mc(model, x, num_samples=100, batch_size=1024):
     """Predict with `num_samples` stochastic passes of a Bayesian model.
 
@@ -54,9 +88,11 @@ def predict_mc(model, x, num_samples=100, batch_size=1024):
 
     Args:
         model: a Keras model (tfbsl layers draw anew at every call).
-        x: inputs, a NumPy array or tensor.
-        num_samples: number of passes, >= 2.
-        batch_size: examples per pass and call.
+        x: inputs, a NumPy array or tensor, or a `tf.data.Dataset` of batches
+            of x or of `(x, y)` / `(x, y, sample_weight)` tuples (only x is
+            used; the dataset is read once and batched by `batch_size`).
+        num_samples: number of passes, an integer >= 2.
+        batch_size: examples per pass and call, a positive integer.
 
     Returns:
         An `MCPrediction(mean, stddev, samples, epistemic_stddev,
@@ -69,13 +105,13 @@ def predict_mc(model, x, num_samples=100, batch_size=1024):
     lower, upper = pred.mean - 1.96 * pred.stddev, pred.mean + 1.96 * pred.stddev
     ```
     """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 2:
+    num_samples, batch_size = _check_counts(model, num_samples, batch_size)
+    if num_samples < 2:
         raise ValueError(
-            "`num_samples` must be an int >= 2 (the spread needs two passes). "
-            f"Received: num_samples={num_samples!r}"
-        )
+            "`num_samples` must be an integer >= 2 (the spread needs two "
+            f"passes). Received: num_samples={num_samples!r}")
+    x = _inputs(x)
     step = _mc_step(model)
-    x = np.asarray(x)
     means, variances = [], []
     for _ in range(num_samples):
         parts = [step(tf.constant(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
@@ -148,7 +184,8 @@ def coverage_curve(prediction, y_true, levels=None):
     Args:
         prediction: an `MCPrediction` (or anything with `mean` and `stddev`).
         y_true: targets, as many as predictions.
-        levels: nominal levels in (0, 1); default 0.05, 0.10, ..., 0.95.
+        levels: a non-empty sequence of nominal levels in (0, 1); default
+            0.05, 0.10, ..., 0.95.
 
     Returns:
         `(levels, coverages)`, two NumPy arrays.
@@ -159,7 +196,7 @@ def coverage_curve(prediction, y_true, levels=None):
     plt.plot(levels, covered); plt.plot([0, 1], [0, 1], "k:")
     ```
     """
-    levels = np.linspace(0.05, 0.95, 19) if levels is None else np.asarray(levels, float)
+    levels = np.linspace(0.05, 0.95, 19) if levels is None else _check_levels(levels)
     covered = [interval_coverage(prediction, y_true, level) for level in levels]
     return levels, np.asarray(covered)
 
@@ -176,7 +213,7 @@ def gaussian_log_likelihood(prediction, y_true, y_scale=1.0, per_example=False):
         prediction: an `MCPrediction` (or anything with `mean` and `stddev`).
         y_true: targets on the prediction's scale, as many as predictions.
         y_scale: float > 0, the standard deviation the targets were divided by.
-        per_example: return one value per example instead of their mean.
+        per_example: bool, return one value per example instead of their mean.
 
     Returns:
         The mean log-likelihood (float), or a NumPy array shaped like
@@ -188,6 +225,7 @@ def gaussian_log_likelihood(prediction, y_true, y_scale=1.0, per_example=False):
     ```
     """
     y_scale = _checks.check_positive_finite("y_scale", y_scale)
+    per_example = _checks.check_bool("per_example", per_example)
     mean, stddev = _mean_stddev(prediction)
     if not np.all(stddev > 0):
         raise ValueError(
@@ -220,20 +258,36 @@ def rmse(prediction, y_true, y_scale=1.0):
     mean = getattr(prediction, "mean", prediction)
     if callable(mean):  # an array's (or tensor's) own .mean(): it holds the predictions
         mean = prediction
-    mean = np.asarray(mean, np.float64)
+    mean = _checks.check_numeric_array("prediction", mean).astype(np.float64)
     y = _align(y_true, mean)
     return float(np.sqrt(np.mean((y - mean) ** 2)) * y_scale)
 
 
 def _z_score(level):
-    if not 0.0 < float(level) < 1.0:
-        raise ValueError(f"`level` must be in (0, 1). Received: level={level!r}")
-    return statistics.NormalDist().inv_cdf(0.5 + float(level) / 2)
+    level = _checks.check_open_unit("level", level)
+    return statistics.NormalDist().inv_cdf(0.5 + level / 2)
+
+
+def _check_levels(levels):
+    array = _checks.check_numeric_array("levels", levels).astype(np.float64)
+    if array.ndim != 1 or not array.size or not np.all((array > 0) & (array < 1)):
+        raise ValueError(
+            "`levels` must be a non-empty 1-D sequence of numbers in (0, 1). "
+            f"Received: levels={_checks.short_repr(levels)}")
+    return array
 
 
 def _mean_stddev(prediction):
-    mean = np.asarray(prediction.mean, np.float64)
-    stddev = np.asarray(prediction.stddev, np.float64)
+    mean = getattr(prediction, "mean", None)
+    stddev = getattr(prediction, "stddev", None)
+    # A tensor or array has `mean` (and a tfbsl head's tensor `stddev`) as methods.
+    if mean is None or stddev is None or callable(mean) or callable(stddev):
+        raise TypeError(
+            "`prediction` must be an `MCPrediction` (as `predict_mc` returns) "
+            "or have `mean` and `stddev` arrays. Received: prediction of type "
+            f"{type(prediction).__name__}")
+    mean = _checks.check_numeric_array("prediction.mean", mean).astype(np.float64)
+    stddev = _checks.check_numeric_array("prediction.stddev", stddev).astype(np.float64)
     if mean.shape != stddev.shape:
         raise ValueError(
             "`prediction.mean` and `prediction.stddev` must have the same "
@@ -243,15 +297,26 @@ def _mean_stddev(prediction):
 
 
 def _align(y_true, predicted):
-    """`y_true` reshaped like the predictions: (n,) against (n, 1) must not
-    broadcast to (n, n)."""
-    y = np.asarray(y_true, np.float64)
-    if y.size != predicted.size:
+    """`y_true` reshaped like the predictions. Only axes of length 1 may
+    differ, as in (n,) against (n, 1): broadcasting those would compare
+    every target with every prediction, and reshaping (3, 2) targets to
+    (2, 3) predictions would pair them wrongly."""
+    if not predicted.size:
         raise ValueError(
-            f"`y_true` must hold one target per prediction ({predicted.size}). "
-            f"Received: y_true.shape={y.shape}, predictions {predicted.shape}"
-        )
+            "`prediction` must hold at least one prediction. Received: "
+            f"predictions of shape {predicted.shape}")
+    y = _checks.check_numeric_array("y_true", y_true).astype(np.float64)
+    if _squeezed(y.shape) != _squeezed(predicted.shape):
+        raise ValueError(
+            f"`y_true` must hold one target per prediction ({predicted.size}), "
+            f"shaped like the predictions {predicted.shape} (axes of length 1 "
+            f"aside). Received: y_true.shape={y.shape}")
+    _check_finite("y_true", y)
     return y.reshape(predicted.shape)
+
+
+def _squeezed(shape):
+    return tuple(d for d in shape if d != 1)
 
 
 # Classification read-outs of Monte-Carlo class probabilities.
@@ -275,14 +340,20 @@ def predict_proba_mc(model, x, num_samples=30, batch_size=1024):
 
     The model must output probabilities: a softmax layer, or a
     `tfbsl.layers.Categorical` / `OneHotCategorical` head (whose tensor is the
-    probabilities). Every pass redraws the variational layers' weights (and
-    MC-dropout masks if the model calls its dropout with `training=True`).
+    probabilities), or an `IndependentBernoulli` head (independent
+    probabilities, whose rows need not sum to 1). The first pass is checked:
+    outputs outside [0, 1], or rows not summing to 1 (within 0.01) but for a
+    Bernoulli head, are a ValueError. Every pass redraws the variational
+    layers' weights (and MC-dropout masks if the model calls its dropout with
+    `training=True`).
 
     Args:
         model: a Keras classifier.
-        x: inputs, a NumPy array or tensor.
-        num_samples: number of passes, >= 1.
-        batch_size: examples per call.
+        x: inputs, a NumPy array or tensor, or a `tf.data.Dataset` of batches
+            of x or of `(x, y)` / `(x, y, sample_weight)` tuples (only x is
+            used; the dataset is read once and batched by `batch_size`).
+        num_samples: number of passes, a positive integer.
+        batch_size: examples per call, a positive integer.
 
     Returns:
         A NumPy array `(num_samples, n, num_classes)`.
@@ -293,20 +364,43 @@ def predict_proba_mc(model, x, num_samples=30, batch_size=1024):
     probs = samples.mean(0); mi = tfbsl.mutual_information(samples)
     ```
     """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(
-            f"`num_samples` must be an int >= 1. Received: num_samples={num_samples!r}")
+    num_samples, batch_size = _check_counts(model, num_samples, batch_size)
+    x = _inputs(x)
+    step = _proba_step(model)
+    samples = []
+    for _ in range(num_samples):
+        parts = [step(tf.constant(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
+        samples.append(np.concatenate([probs.numpy() for probs, _ in parts]))
+        if len(samples) == 1:  # the first pass shows whether these are probabilities
+            _check_model_probs(samples[0], independent=bool(parts[0][1]))
+    return np.stack(samples)
+
+
+def _proba_step(model):
+    """A jit-compiled pass returning the model's output and whether that is
+    an (Independent) Bernoulli head's, whose probabilities need not sum to 1."""
     step = getattr(model, "_tfbsl_proba_step", None)
     if step is None:
-        step = tf.function(lambda t: tf.convert_to_tensor(model(t, training=False)),
-                           jit_compile=True, reduce_retracing=True)
+        @tf.function(jit_compile=True, reduce_retracing=True)
+        def step(x):
+            out = model(x, training=False)
+            distribution = getattr(out, "distribution", None)
+            while isinstance(distribution, tfd.Independent):
+                distribution = distribution.distribution
+            return tf.convert_to_tensor(out), tf.constant(isinstance(distribution, tfd.Bernoulli))
         model._tfbsl_proba_step = step
-    x = np.asarray(x)
-    return np.stack([
-        np.concatenate([step(tf.constant(x[i:i + batch_size])).numpy()
-                        for i in range(0, len(x), batch_size)])
-        for _ in range(num_samples)
-    ])
+    return step
+
+
+def _check_model_probs(outputs, independent):
+    problem = _not_probabilities("outputs", outputs, rows_sum_to_one=not independent)
+    if problem:
+        raise ValueError(
+            "`model` must output class probabilities: in [0, 1] with rows "
+            "summing to 1 (a softmax layer, or a tfbsl Categorical or "
+            "OneHotCategorical head), or an IndependentBernoulli head's "
+            f"probabilities. Received: outputs of shape {outputs.shape} with "
+            f"{problem}")
 
 
 def predictive_entropy(probs):
@@ -324,7 +418,7 @@ def predictive_entropy(probs):
     h = tfbsl.predictive_entropy(tfbsl.predict_proba_mc(model, x))
     ```
     """
-    probs = _class_probs(probs)
+    probs = _check_probs("probs", probs, ndims=(2, 3))
     return _entropy(probs.mean(0) if probs.ndim == 3 else probs)
 
 
@@ -343,7 +437,7 @@ def expected_entropy(samples):
     aleatoric = tfbsl.expected_entropy(samples)
     ```
     """
-    return _entropy(_per_pass(samples)).mean(0)
+    return _entropy(_check_probs("samples", samples, ndims=(3,))).mean(0)
 
 
 def mutual_information(samples):
@@ -362,8 +456,9 @@ def mutual_information(samples):
     epistemic = tfbsl.mutual_information(tfbsl.predict_proba_mc(model, x))
     ```
     """
-    samples = _per_pass(samples)
-    return np.maximum(predictive_entropy(samples) - expected_entropy(samples), 0.0)
+    samples = _check_probs("samples", samples, ndims=(3,))
+    # Predictive entropy minus expected entropy.
+    return np.maximum(_entropy(samples.mean(0)) - _entropy(samples).mean(0), 0.0)
 
 
 def calibration(probs, labels, num_bins=15):
@@ -372,8 +467,9 @@ def calibration(probs, labels, num_bins=15):
 
     Args:
         probs: `(n, K)` probabilities, or `(S, n, K)` per-pass (averaged).
-        labels: `(n,)` integer labels, or `(n, K)` one-hot.
-        num_bins: positive int.
+        labels: `(n,)` (or `(n, 1)`) integer labels in [0, K) (whole floats
+            accepted), or `(n, K)` one-hot.
+        num_bins: an integer in [1, 10000].
 
     Returns:
         A `Calibration(ece, mce, confidence, accuracy, count, bin_edges)`.
@@ -385,8 +481,8 @@ def calibration(probs, labels, num_bins=15):
     plt.bar(centers, cal.accuracy, width=1 / 15); plt.plot([0, 1], [0, 1], "k:")
     ```
     """
-    _checks.check_positive_int("num_bins", num_bins)
     probs, labels = _probs_labels(probs, labels)
+    num_bins = _check_num_bins(num_bins, _MAX_BINS, "equal-width bins no narrower than 1e-4")
     confidence = probs.max(-1)
     correct = probs.argmax(-1) == labels
     edges = np.linspace(0.0, 1.0, num_bins + 1)
@@ -444,8 +540,9 @@ def debiased_calibration_error(probs, labels, num_bins=15):
 
     Args:
         probs: `(n, K)` probabilities, or `(S, n, K)` per-pass (averaged).
-        labels: `(n,)` integer labels, or `(n, K)` one-hot.
-        num_bins: positive int, at most `n // 2` (each bin needs 2 examples).
+        labels: `(n,)` (or `(n, 1)`) integer labels in [0, K) (whole floats
+            accepted), or `(n, K)` one-hot.
+        num_bins: an integer in [1, n // 2] (each bin needs 2 examples).
 
     Returns:
         A float >= 0: `sqrt(max(0, sum_b n_b / n [(acc_b - conf_b)^2
@@ -457,10 +554,8 @@ def debiased_calibration_error(probs, labels, num_bins=15):
     ```
     """
     probs, labels = _probs_labels(probs, labels)
-    if _checks.check_positive_int("num_bins", num_bins) > len(labels) // 2:
-        raise ValueError(
-            f"`num_bins` must be an integer in [1, n // 2 = {len(labels) // 2}] "
-            f"(each bin needs two examples). Received: num_bins={num_bins!r}")
+    num_bins = _check_num_bins(
+        num_bins, len(labels) // 2, f"n // 2 for n = {len(labels)}: each bin needs two examples")
     confidence = probs.max(-1)
     correct = (probs.argmax(-1) == labels).astype(float)
     order = np.argsort(confidence, kind="mergesort")
@@ -478,7 +573,8 @@ def brier_score(probs, labels):
 
     Args:
         probs: `(n, K)` probabilities, or `(S, n, K)` per-pass (averaged).
-        labels: `(n,)` integer labels, or `(n, K)` one-hot.
+        labels: `(n,)` (or `(n, 1)`) integer labels in [0, K) (whole floats
+            accepted), or `(n, K)` one-hot.
 
     Example:
     ```python
@@ -496,14 +592,16 @@ def classification_nll(probs, labels, eps=1e-12):
 
     Args:
         probs: `(n, K)` probabilities, or `(S, n, K)` per-pass (averaged).
-        labels: `(n,)` integer labels, or `(n, K)` one-hot.
-        eps: probability floor.
+        labels: `(n,)` (or `(n, 1)`) integer labels in [0, K) (whole floats
+            accepted), or `(n, K)` one-hot.
+        eps: probability floor, in (0, 1).
 
     Example:
     ```python
     tfbsl.classification_nll(samples, y_test)
     ```
     """
+    eps = _checks.check_open_unit("eps", eps)
     probs, labels = _probs_labels(probs, labels)
     return float(-np.mean(np.log(np.maximum(probs[np.arange(len(labels)), labels], eps))))
 
@@ -515,9 +613,11 @@ def auroc(in_scores, out_scores):
     (the Mann-Whitney statistic, by ranks; no scikit-learn needed).
 
     Args:
-        in_scores: `(n_in,)` uncertainty scores of in-distribution examples
-            (e.g. `predictive_entropy`, `mutual_information`, `1 - max prob`).
-        out_scores: `(n_out,)` scores of out-of-distribution examples.
+        in_scores: `(n_in,)` finite uncertainty scores of in-distribution
+            examples (e.g. `predictive_entropy`, `mutual_information`,
+            `1 - max prob`), at least one.
+        out_scores: `(n_out,)` finite scores of out-of-distribution examples,
+            at least one.
 
     Returns:
         A float in [0, 1]; 0.5 is chance.
@@ -527,12 +627,8 @@ def auroc(in_scores, out_scores):
     tfbsl.auroc(tfbsl.mutual_information(s_in), tfbsl.mutual_information(s_out))
     ```
     """
-    in_scores = np.asarray(in_scores, np.float64).ravel()
-    out_scores = np.asarray(out_scores, np.float64).ravel()
-    if not len(in_scores) or not len(out_scores):
-        raise ValueError(
-            "`in_scores` and `out_scores` must both be non-empty. Received "
-            f"{len(in_scores)} and {len(out_scores)} scores")
+    in_scores = _check_scores("in_scores", in_scores)
+    out_scores = _check_scores("out_scores", out_scores)
     scores = np.concatenate([in_scores, out_scores])
     order = np.argsort(scores, kind="mergesort")
     ranks = np.empty(len(scores))
@@ -550,33 +646,111 @@ def _entropy(probs):
     return -np.sum(probs * np.log(np.maximum(probs, 1e-12)), -1)
 
 
-def _class_probs(probs):
-    probs = np.asarray(probs, np.float64)
-    if probs.ndim not in (2, 3):
+def _at(name, array, index):
+    """`name[i, j]=value`, an offending element for a message."""
+    index = tuple(int(i) for i in index)
+    return f"{name}[{', '.join(map(str, index))}]={array[index].item()!r}"
+
+
+def _check_finite(name, array):
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        raise ValueError(f"`{name}` must be finite. Received: {_at(name, array, bad[0])}")
+
+
+def _not_probabilities(name, array, rows_sum_to_one=True):
+    """What keeps `array` (classes on the last axis) from being
+    probabilities, for a message; None if nothing."""
+    outside = np.argwhere(~((array >= 0) & (array <= 1)))  # NaN included
+    if len(outside):
+        return (f"{_at(name, array, outside[0])} outside [0, 1] (values in "
+                f"[{np.nanmin(array):.4g}, {np.nanmax(array):.4g}])")
+    sums = array.sum(-1)
+    if rows_sum_to_one and np.any(np.abs(sums - 1) > _ROW_SUM_ATOL):
+        return f"rows summing to values in [{sums.min():.4g}, {sums.max():.4g}]"
+    return None
+
+
+def _check_probs(name, probs, ndims):
+    """`probs` as float64 probabilities, `ndims` axes, classes last."""
+    probs = _checks.check_numeric_array(name, probs).astype(np.float64)
+    if probs.ndim not in ndims:
+        shapes = {2: "(n, num_classes)", 3: "(num_samples, n, num_classes)"}
         raise ValueError(
-            "`probs` must be (n, num_classes) or (num_samples, n, num_classes) "
-            f"probabilities. Received: probs.shape={probs.shape}")
+            f"`{name}` must be {' or '.join(shapes[d] for d in ndims)} "
+            "probabilities (see predict_proba_mc). "
+            f"Received: {name}.shape={probs.shape}")
+    if not probs.size:
+        raise ValueError(f"`{name}` must not be empty. Received: {name}.shape={probs.shape}")
+    problem = _not_probabilities(name, probs)
+    if problem:
+        raise ValueError(
+            f"`{name}` must be probabilities: finite, in [0, 1], and its rows "
+            f"must sum to 1 over the classes (last axis, within {_ROW_SUM_ATOL}); "
+            f"got logits? apply keras.ops.softmax first. Received: {problem}, "
+            f"{name}.shape={probs.shape}")
     return probs
 
 
-def _per_pass(samples):
-    samples = np.asarray(samples, np.float64)
-    if samples.ndim != 3:
+def _check_labels(labels, num_examples, num_classes):
+    """`labels` as `(n,)` ints in [0, num_classes), from integer (or whole
+    float) labels shaped `(n,)` or `(n, 1)`, or `(n, num_classes)` one-hot."""
+    labels = _checks.check_numeric_array("labels", labels)
+    if labels.ndim == 2 and labels.shape[-1] == 1:
+        labels = labels[:, 0]
+    elif labels.ndim == 2 and labels.shape[-1] > 1:
+        if labels.shape[-1] != num_classes:
+            raise ValueError(
+                f"`labels` given one-hot must have one column per class "
+                f"({num_classes}). Received: labels.shape={labels.shape}")
+        not_one_hot = np.argwhere(
+            ~np.all((labels == 0) | (labels == 1), -1) | (labels.sum(-1) != 1))
+        if len(not_one_hot):
+            row = not_one_hot[0, 0]
+            raise ValueError(
+                "`labels` given as (n, num_classes) must be one-hot (a single 1 "
+                f"per row, 0 elsewhere). Received: labels[{row}]={labels[row].tolist()}")
+        labels = labels.argmax(-1)
+    elif labels.ndim != 1:
         raise ValueError(
-            "`samples` must be (num_samples, n, num_classes) per-pass "
-            f"probabilities (see predict_proba_mc). Received: samples.shape={samples.shape}")
-    return samples
+            "`labels` must be (n,) integer labels or (n, num_classes) one-hot. "
+            f"Received: labels.shape={labels.shape}")
+    if len(labels) != num_examples:
+        raise ValueError(
+            f"`labels` must hold one label per example ({num_examples}). "
+            f"Received: labels.shape={labels.shape}")
+    values = labels.astype(np.float64)
+    not_whole = np.argwhere(~np.isfinite(values) | (values != np.round(values)))
+    if len(not_whole):
+        raise ValueError(
+            "`labels` must be whole numbers (class indices). Received: "
+            f"{_at('labels', labels, not_whole[0])}")
+    outside = np.argwhere((values < 0) | (values >= num_classes))
+    if len(outside):
+        raise ValueError(
+            f"`labels` must be class indices in [0, {num_classes}) (the "
+            f"probabilities have {num_classes} classes). Received: "
+            f"{_at('labels', labels, outside[0])}")
+    return labels.astype(int)
+
+
+def _check_num_bins(num_bins, maximum, reason):
+    if _checks.check_positive_int("num_bins", num_bins) > maximum:
+        raise ValueError(
+            f"`num_bins` must be an integer in [1, {maximum}] ({reason}). "
+            f"Received: num_bins={num_bins!r}")
+    return int(num_bins)
+
+
+def _check_scores(name, scores):
+    scores = _checks.check_numeric_array(name, scores).astype(np.float64).ravel()
+    if not len(scores):
+        raise ValueError(f"`{name}` must hold at least one score. Received: {name}=[]")
+    _check_finite(name, scores)
+    return scores
 
 
 def _probs_labels(probs, labels):
-    probs = _class_probs(probs)
+    probs = _check_probs("probs", probs, ndims=(2, 3))
     probs = probs.mean(0) if probs.ndim == 3 else probs
-    labels = np.asarray(labels)
-    if labels.ndim == 2 and labels.shape[-1] > 1:
-        labels = labels.argmax(-1)
-    labels = labels.astype(int).ravel()
-    if len(labels) != len(probs):
-        raise ValueError(
-            f"`labels` must hold one label per example ({len(probs)}). "
-            f"Received: labels.shape={np.shape(labels)}")
-    return probs, labels
+    return probs, _check_labels(labels, len(probs), probs.shape[-1])

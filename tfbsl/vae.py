@@ -31,10 +31,11 @@ def evaluate_elbo(encoder, decoder, x, sampling=None, num_samples=1,
 
     Args:
         encoder, decoder, sampling: see the module docstring.
-        x: array of examples.
-        num_samples: draws of `z` per example for the reconstruction term.
-        batch_size: examples per encoder call.
-        seed: int seeding the draws.
+        x: array of examples, at least one.
+        num_samples: draws of `z` per example for the reconstruction term,
+            a positive integer.
+        batch_size: examples per encoder call, a positive integer.
+        seed: int seeding the draws (None: unseeded).
 
     Returns:
         dict with `"elbo"`, `"reconstruction"` (`E_q[log p(x | z)]`) and
@@ -46,11 +47,12 @@ def evaluate_elbo(encoder, decoder, x, sampling=None, num_samples=1,
     print(parts["elbo"], parts["reconstruction"], parts["kl"])
     ```
     """
-    _checks.check_positive_int("num_samples", num_samples)
-    sampling = sampling or Sampling()
-    generator = keras.random.SeedGenerator(seed)
+    num_samples = _checks.check_positive_int("num_samples", num_samples)
+    sampling = _check_models(encoder, decoder, sampling)
+    batches = _batches(x, batch_size)
+    generator = keras.random.SeedGenerator(_checks.check_seed("seed", seed))
     reconstruction, kl = [], []
-    for xb in _batches(x, batch_size):
+    for xb in batches:
         q = sampling.posterior(encoder(xb))
         z = q.sample(num_samples, seed=tfp_seed(generator))
         reconstruction.append(ops.mean(_log_likelihood(decoder, xb, z), axis=0))
@@ -70,11 +72,11 @@ def importance_weighted_log_likelihood(encoder, decoder, x, num_samples=50,
 
     Args:
         encoder, decoder, sampling: see the module docstring.
-        x: array of examples.
-        num_samples: `K`, importance samples per example.
-        batch_size: examples per encoder call; the decoder sees the
-            `batch_size * K` draws in chunks of about 4096.
-        seed: int seeding the draws.
+        x: array of examples, at least one.
+        num_samples: `K`, importance samples per example, a positive integer.
+        batch_size: examples per encoder call, a positive integer; the
+            decoder sees the `batch_size * K` draws in chunks of about 4096.
+        seed: int seeding the draws (None: unseeded).
 
     Returns:
         The mean over examples, a float.
@@ -85,11 +87,12 @@ def importance_weighted_log_likelihood(encoder, decoder, x, num_samples=50,
         encoder, decoder, x_test, num_samples=100)
     ```
     """
-    _checks.check_positive_int("num_samples", num_samples)
-    sampling = sampling or Sampling()
-    generator = keras.random.SeedGenerator(seed)
+    num_samples = _checks.check_positive_int("num_samples", num_samples)
+    sampling = _check_models(encoder, decoder, sampling)
+    batches = _batches(x, batch_size)
+    generator = keras.random.SeedGenerator(_checks.check_seed("seed", seed))
     per_example = []
-    for xb in _batches(x, batch_size):
+    for xb in batches:
         q = sampling.posterior(encoder(xb))
         chunk = max(1, 4096 // len(xb))
         log_weights = []
@@ -107,11 +110,25 @@ def importance_weighted_log_likelihood(encoder, decoder, x, num_samples=50,
     return float(np.mean(np.concatenate(per_example)))
 
 
+def _check_models(encoder, decoder, sampling):
+    """The encoder and decoder callables, and `sampling` (default `Sampling()`)."""
+    _checks.check_callable("encoder", encoder, "x -> [z_mean, z_log_var] or a distribution")
+    _checks.check_callable("decoder", decoder, "z -> p(x | z)")
+    if sampling is None:
+        return Sampling()
+    if not isinstance(sampling, Sampling):
+        raise TypeError(
+            "`sampling` must be a `tfbsl.layers.Sampling` (or None for N(0, I) "
+            f"and the analytic KL). Received: sampling={sampling!r}")
+    return sampling
+
+
 def _batches(x, batch_size):
-    _checks.check_positive_int("batch_size", batch_size)
-    x = np.asarray(x, dtype="float32")
-    for start in range(0, len(x), batch_size):
-        yield x[start:start + batch_size]
+    """`x` as float32 batches of `batch_size` examples, checked before any draw."""
+    batch_size = _checks.check_positive_int("batch_size", batch_size)
+    x = _checks.check_numeric_array("x", x).astype("float32")
+    _checks.check_examples("x", x)
+    return [x[start:start + batch_size] for start in range(0, len(x), batch_size)]
 
 
 def _log_likelihood(decoder, x, z):
