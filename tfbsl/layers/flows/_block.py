@@ -1,10 +1,80 @@
-"""The base of tfbsl's flow blocks: a Keras layer that defines a `tfb.Bijector`."""
+"""The base of tfbsl's flow blocks: a Keras layer that defines a `tfb.Bijector`,
+and the checks of inputs and contexts shared by the blocks, the MADE and
+`NormalizingFlow`."""
 
 import keras
 from keras import ops
 
 from tfbsl import _checks
 from tfbsl.layers.distribution_layers import _float32_under_mixed_precision
+
+
+def check_hidden_units(hidden_units):
+    """`hidden_units` as a tuple of positive ints; `64` is `(64,)`. `()` (no
+    hidden layer: a linear conditioner) is allowed, as TFP's MADE allows it."""
+    if isinstance(hidden_units, (tuple, list)) and not hidden_units:
+        return ()
+    return _checks.check_positive_int_tuple("hidden_units", hidden_units)
+
+
+def check_inputs_shape(layer, shape, event_size=None, rank=2):
+    """Flows take a batch of event vectors: `shape` is `(batch, event_size)`
+    (any width before the layer is built); `rank=None` allows any batch shape
+    `(..., event_size)`, as the MADE does."""
+    shape = tuple(shape)
+    if rank is not None and len(shape) != rank:
+        # The usual slip: one feature given as a flat vector.
+        hint = " For one feature per example, pass x.reshape(-1, 1)." if len(shape) == 1 else ""
+        raise ValueError(
+            f"{type(layer).__name__} expects inputs of shape (batch, "
+            f"{event_size or 'features'}), one row per example. Received: "
+            f"inputs.shape={shape}.{hint}"
+        )
+    if event_size is not None and shape[-1] is not None and shape[-1] != event_size:
+        raise ValueError(
+            f"{type(layer).__name__} was built for inputs with {event_size} "
+            f"features (the event size). Received: inputs.shape={shape}"
+        )
+
+
+def as_compute_dtype(layer, value):
+    """`value` as a tensor of the layer's compute dtype: integer and float64
+    inputs are cast, as `keras.layers.Dense` casts them."""
+    return ops.cast(ops.convert_to_tensor(value), layer.compute_dtype)
+
+
+def check_context(layer, context, context_size):
+    """`context` (cast to the compute dtype) if it matches what `layer` was
+    built with: None for no context, else a last axis of `context_size`."""
+    built = (
+        f"{type(layer).__name__} was built without a context" if context_size is None
+        else f"{type(layer).__name__} was built with a context with a last axis of {context_size}"
+    )
+    if context is None:
+        if context_size is not None:
+            raise ValueError(f"{built}, so `context` must be given. Received: context=None")
+        return None
+    context = as_compute_dtype(layer, context)
+    if context_size is None:
+        raise ValueError(
+            f"{built}, so `context` must be None. Received: context.shape={tuple(context.shape)}")
+    if tuple(context.shape[-1:]) != (context_size,):
+        raise ValueError(
+            f"{built}, so `context` must have a last axis of {context_size}. "
+            f"Received: context.shape={tuple(context.shape)}"
+        )
+    return context
+
+
+def build_shapes(layer, inputs_shape, context_shape, rank=2):
+    """`(event_size, context_size)` from the build shapes, checked (`rank` as
+    in `check_inputs_shape`)."""
+    check_inputs_shape(layer, inputs_shape, rank=rank)
+    event_size = _checks.check_known_last_dim("inputs", inputs_shape)
+    context_size = (
+        None if context_shape is None else _checks.check_known_last_dim("context", context_shape)
+    )
+    return event_size, context_size
 
 
 class _FlowBlock(keras.Layer):
@@ -14,13 +84,13 @@ class _FlowBlock(keras.Layer):
     the data side. Called, a block maps data towards the base distribution:
     `block(x, context)` is `block.bijector(context).inverse(x)`.
 
-    Subclasses set `_min_event_size` and `_uses_context`, build their
-    variables in `build` after `self._build_shapes(...)`, and define
-    `_bijector(context)`.
+    Subclasses set `_min_event_size`, build their variables in `build` after
+    `self._build_shapes(...)`, define `_bijector(context)`, and may specialise
+    `_inverse(x, context)`. A block checks its context against the build
+    whether or not it uses one, so that a flow's blocks agree on it.
     """
 
     _min_event_size = 1
-    _uses_context = False
 
     def __init__(self, **kwargs):
         # Under a mixed policy a block, conditioner included, computes in
@@ -30,61 +100,29 @@ class _FlowBlock(keras.Layer):
 
     def _build_shapes(self, inputs_shape, context_shape):
         """Check and record the event and context sizes (at build time)."""
-        event_size = _checks.check_known_last_dim("inputs", inputs_shape)
-        if event_size < self._min_event_size:
+        self.event_size, self.context_size = build_shapes(self, inputs_shape, context_shape)
+        if self.event_size < self._min_event_size:
             raise ValueError(
                 f"{type(self).__name__} needs an event size >= "
                 f"{self._min_event_size} (the last axis of `inputs`). "
                 f"Received: inputs.shape={tuple(inputs_shape)}"
             )
-        self.event_size = event_size
-        self.context_size = (
-            None if context_shape is None
-            else _checks.check_known_last_dim("context", context_shape)
-        )
 
     def bijector(self, context=None):
         """The `tfb.Bijector` this block defines (base -> data is `forward`)."""
-        return self._bijector(self._check_context(context))
+        return self._bijector(check_context(self, context, self.context_size))
 
     def call(self, inputs, context=None):
         return self._inverse_and_log_det(inputs, context)[0]
 
     def _inverse_and_log_det(self, x, context=None):
-        """Data -> base: `(f(x), log|det df/dx|)` per example, in float32."""
-        self._check_inputs(x)
-        bijector = self.bijector(context)
-        z = bijector.inverse(x)
-        return z, ops.cast(bijector.inverse_log_det_jacobian(x, event_ndims=1), "float32")
+        """Data -> base: `(f(x), log|det df/dx|)` per example, in float32,
+        from inputs and context as given (checked and cast here)."""
+        x = as_compute_dtype(self, x)
+        check_inputs_shape(self, x.shape, self.event_size)
+        return self._inverse(x, check_context(self, context, self.context_size))
 
-    def _check_inputs(self, x):
-        if x.shape[-1] is not None and x.shape[-1] != self.event_size:
-            raise ValueError(
-                f"{type(self).__name__} was built for inputs with "
-                f"{self.event_size} features (the event size). Received: "
-                f"inputs.shape={tuple(x.shape)}"
-            )
-
-    def _check_context(self, context):
-        if not self._uses_context:
-            return None
-        if context is None:
-            if self.context_size is not None:
-                raise ValueError(
-                    f"{type(self).__name__} was built with a context of width "
-                    f"{self.context_size}, so it needs one. Received: "
-                    "context=None"
-                )
-            return None
-        context = ops.convert_to_tensor(context, self.compute_dtype)
-        if self.context_size is None or context.shape[-1] != self.context_size:
-            expected = (
-                "no context (it was built without one)"
-                if self.context_size is None
-                else f"a last axis of {self.context_size}"
-            )
-            raise ValueError(
-                f"`context` of {type(self).__name__} must have {expected}. "
-                f"Received: context.shape={tuple(context.shape)}"
-            )
-        return context
+    def _inverse(self, x, context):
+        """`_inverse_and_log_det` of checked inputs."""
+        bijector = self._bijector(context)
+        return bijector.inverse(x), ops.cast(bijector.inverse_log_det_jacobian(x, event_ndims=1), "float32")

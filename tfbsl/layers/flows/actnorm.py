@@ -23,6 +23,12 @@ class ActNorm(_FlowBlock):
     outputs start standardised; both then train. A non-trainable flag records
     the initialisation, so a reloaded model keeps its values.
 
+    Rows with a NaN or an infinite value are left out of those moments. A
+    first batch with no such row to use (empty, or none finite) is refused
+    with a `ValueError` when called eagerly; compiled (e.g. in `fit`), where
+    no error can be raised, it leaves the block uninitialised, and the next
+    batch initialises it.
+
     Args:
         epsilon: added to the variance before the log.
 
@@ -50,18 +56,31 @@ class ActNorm(_FlowBlock):
     def _bijector(self, context):
         return tfb.Chain([tfb.Shift(self.loc), tfb.Scale(log_scale=self.log_scale)])
 
-    def _inverse_and_log_det(self, x, context=None):
-        self._check_inputs(x)
+    def _inverse(self, x, context):
         # Symbolic shape inference runs in a stateless scope, whose recorded
         # assignments cannot leave a tf.cond branch; it needs no values anyway.
         if not in_stateless_scope():
             # Under tf.distribute each replica holds a slice of the global
             # batch, and the collective that pools the slices cannot run in a
-            # tf.cond branch: there the moments are pooled at every step.
-            moments = _global_batch_moments(x)
-            tf.cond(self.initialized, lambda: tf.constant(False),
-                    lambda: self._initialize(*(moments or _moments(x))))
-        return super()._inverse_and_log_det(x, context)
+            # tf.cond branch: so the moments are computed at every step.
+            count, mean, variance = _global_batch_moments(x) or _finite_moments(x)
+            if tf.executing_eagerly() and count == 0 and not self.initialized.numpy():
+                raise ValueError(
+                    "ActNorm sets `loc` and `log_scale` from the first batch it "
+                    "sees, which needs at least one row of finite values. "
+                    f"Received: inputs.shape={tuple(x.shape)}"
+                    + ("" if x.shape[0] == 0 else ", no row finite")
+                )
+            # Compiled, no error can be raised: a batch without a finite row
+            # leaves the block uninitialised, for the next batch to set.
+            tf.cond(ops.logical_or(self.initialized, count == 0), lambda: tf.constant(False),
+                    lambda: self._initialize(mean, variance))
+        # The bijector's inverse, in plain ops: through TFP, whose bijector
+        # cache matches bijectors by parameters (here the same variables in
+        # every graph), a subclassed model's train step met a log-det traced
+        # in its first, scratch-graph call (InaccessibleTensorError).
+        z = (x - self.loc) * ops.exp(-self.log_scale)
+        return z, ops.broadcast_to(-ops.sum(self.log_scale), ops.shape(x)[:-1])
 
     def _initialize(self, mean, variance):
         self.loc.assign(ops.cast(mean, self.loc.dtype))
@@ -75,15 +94,21 @@ class ActNorm(_FlowBlock):
         return config
 
 
-def _moments(x):
-    return ops.moments(x, axes=list(range(len(x.shape) - 1)))
+def _finite_moments(x, total=lambda sums: sums):
+    """`(count, mean, variance)` over the rows of `x` whose values are all
+    finite (a NaN or inf row would poison the moments); `total` sums its
+    list of per-replica sums over replicas (the identity on one)."""
+    finite = ops.all(ops.isfinite(x), axis=-1, keepdims=True)
+    count, sums = total([ops.sum(ops.cast(finite, x.dtype)), ops.sum(ops.where(finite, x, 0.0), 0)])
+    mean = sums / ops.maximum(count, 1.0)
+    # Two passes: E[x^2] - E[x]^2 cancels to noise when |mean| >> std.
+    [squares] = total([ops.sum(ops.where(finite, ops.square(x - mean), 0.0), 0)])
+    return count, mean, squares / ops.maximum(count, 1.0)
 
 
 def _global_batch_moments(x):
-    """Mean and variance over all replicas' batches; None on one replica."""
+    """`_finite_moments` over all replicas' batches; None on one replica."""
     replica = tf.distribute.get_replica_context()
     if replica is None or replica.num_replicas_in_sync == 1:
         return None
-    mean, variance = _moments(x)
-    mean, mean_square = replica.all_reduce("MEAN", [mean, variance + ops.square(mean)])
-    return mean, ops.maximum(mean_square - ops.square(mean), 0.0)
+    return _finite_moments(x, lambda sums: replica.all_reduce("SUM", sums))

@@ -5,7 +5,7 @@ import tensorflow_probability as tfp
 
 from tfbsl import _checks
 from tfbsl.layers.flows._affine import _affine
-from tfbsl.layers.flows._block import _FlowBlock
+from tfbsl.layers.flows._block import _FlowBlock, check_hidden_units
 from tfbsl.layers.flows.made import AutoregressiveNetwork
 
 tfb = tfp.bijectors
@@ -15,15 +15,12 @@ class _Autoregressive(_FlowBlock):
     """`tfb.MaskedAutoregressiveFlow` on a Keras 3 MADE; subclasses set the
     element-wise bijector (`_params`, `_elementwise`)."""
 
-    _uses_context = True
-
     def __init__(self, hidden_units=(64, 64), activation="relu", **kwargs):
-        hidden_units = tuple(hidden_units)
-        for units in hidden_units:
-            _checks.check_positive_int("hidden_units", units)
+        hidden_units = check_hidden_units(hidden_units)
+        activation = _checks.check_activation("activation", activation)
         super().__init__(**kwargs)
         self.hidden_units = hidden_units
-        self.activation = keras.activations.get(activation)
+        self.activation = activation
 
     def build(self, inputs_shape, context_shape=None):
         self._build_shapes(inputs_shape, context_shape)
@@ -36,11 +33,10 @@ class _Autoregressive(_FlowBlock):
         return tfb.MaskedAutoregressiveFlow(
             bijector_fn=lambda x: self._elementwise(self.made(x, context=context)))
 
-    def _inverse_and_log_det(self, x, context=None):
+    def _inverse(self, x, context):
         # What tfb.MaskedAutoregressiveFlow computes for `inverse` and for its
         # log-det, with one MADE pass for both (halves the traced graph).
-        self._check_inputs(x)
-        elementwise = self._elementwise(self.made(x, context=self._check_context(context)))
+        elementwise = self._elementwise(self.made(x, context=context))
         return elementwise.inverse(x), elementwise.inverse_log_det_jacobian(x, event_ndims=1)
 
     def get_config(self):
@@ -63,7 +59,7 @@ class MaskedAutoregressive(_Autoregressive):
     between them so that every dimension gets conditioned on the others.
 
     Args:
-        hidden_units: sizes of the MADE's hidden layers.
+        hidden_units: sizes of the MADE's hidden layers (an int is one layer).
         activation: activation of the hidden layers.
 
     Example:

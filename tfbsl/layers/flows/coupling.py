@@ -6,7 +6,7 @@ from keras import ops
 
 from tfbsl import _checks
 from tfbsl.layers.flows._affine import _affine
-from tfbsl.layers.flows._block import _FlowBlock
+from tfbsl.layers.flows._block import _FlowBlock, check_hidden_units
 
 tfb = tfp.bijectors
 
@@ -17,15 +17,13 @@ class _Coupling(_FlowBlock):
     element-wise bijector (`_params`, `_elementwise`) of the rest."""
 
     _min_event_size = 2
-    _uses_context = True
 
     def __init__(self, hidden_units=(64, 64), activation="relu", **kwargs):
-        hidden_units = tuple(hidden_units)
-        for units in hidden_units:
-            _checks.check_positive_int("hidden_units", units)
+        hidden_units = check_hidden_units(hidden_units)
+        activation = _checks.check_activation("activation", activation)
         super().__init__(**kwargs)
         self.hidden_units = hidden_units
-        self.activation = keras.activations.get(activation)
+        self.activation = activation
 
     def build(self, inputs_shape, context_shape=None):
         self._build_shapes(inputs_shape, context_shape)
@@ -55,12 +53,11 @@ class _Coupling(_FlowBlock):
         return self._elementwise(
             ops.reshape(h, (*ops.shape(x0)[:-1], self.event_size - self.num_masked, self._params())))
 
-    def _inverse_and_log_det(self, x, context=None):
+    def _inverse(self, x, context):
         # What tfb.RealNVP computes for `inverse` and for its log-det, with
         # one conditioner pass for both (halves the traced graph).
-        self._check_inputs(x)
         x0, x1 = x[..., :self.num_masked], x[..., self.num_masked:]
-        elementwise = self._conditioned(x0, self._check_context(context))
+        elementwise = self._conditioned(x0, context)
         z = ops.concatenate([x0, elementwise.inverse(x1)], -1)
         return z, elementwise.inverse_log_det_jacobian(x1, event_ndims=1)
 
@@ -84,7 +81,7 @@ class AffineCoupling(_Coupling):
     Needs an event size >= 2.
 
     Args:
-        hidden_units: sizes of the conditioner's hidden layers.
+        hidden_units: sizes of the conditioner's hidden layers (an int is one layer).
         activation: activation of the hidden layers.
 
     Example:

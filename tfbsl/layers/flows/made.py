@@ -5,6 +5,9 @@ import numpy as np
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl.layers.flows._block import (
+    as_compute_dtype, build_shapes, check_context, check_hidden_units, check_inputs_shape,
+)
 
 _ORDERS = ("left-to-right", "right-to-left")
 
@@ -22,7 +25,7 @@ class AutoregressiveNetwork(keras.Layer):
 
     Args:
         params: number of outputs per input dimension (2 for an affine MAF).
-        hidden_units: sizes of the masked hidden layers.
+        hidden_units: sizes of the masked hidden layers (an int is one layer).
         activation: activation of the hidden layers.
         input_order: `"left-to-right"` (default) or `"right-to-left"`.
         kernel_initializer, bias_initializer: Keras initializers.
@@ -37,25 +40,23 @@ class AutoregressiveNetwork(keras.Layer):
     def __init__(self, params, hidden_units=(64, 64), activation="relu",
                  input_order="left-to-right", kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
-        _checks.check_positive_int("params", params)
-        hidden_units = tuple(hidden_units)
-        for units in hidden_units:
-            _checks.check_positive_int("hidden_units", units)
+        params = _checks.check_positive_int("params", params)
+        hidden_units = check_hidden_units(hidden_units)
+        activation = _checks.check_activation("activation", activation)
         _checks.check_choice("input_order", input_order, _ORDERS)
+        kernel_initializer = _checks.check_initializer("kernel_initializer", kernel_initializer)
+        bias_initializer = _checks.check_initializer("bias_initializer", bias_initializer)
         super().__init__(**kwargs)
         self.params = params
         self.hidden_units = hidden_units
-        self.activation = keras.activations.get(activation)
+        self.activation = activation
         self.input_order = input_order
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
 
     def build(self, inputs_shape, context_shape=None):
-        self.event_size = _checks.check_known_last_dim("inputs", inputs_shape)
-        self.context_size = (
-            None if context_shape is None
-            else _checks.check_known_last_dim("context", context_shape)
-        )
+        self.event_size, self.context_size = build_shapes(
+            self, inputs_shape, context_shape, rank=None)
         self._masks = _made_masks(self.event_size, self.hidden_units, self.input_order, self.params)
         self._kernels, self._biases, self._context_kernels = [], [], []
         for i, mask in enumerate(self._masks):
@@ -69,6 +70,9 @@ class AutoregressiveNetwork(keras.Layer):
                     initializer=self.kernel_initializer, name=f"context_kernel_{i}"))
 
     def call(self, inputs, context=None):
+        inputs = as_compute_dtype(self, inputs)
+        check_inputs_shape(self, inputs.shape, self.event_size, rank=None)
+        context = check_context(self, context, self.context_size)
         h = inputs
         for i, (mask, kernel, bias) in enumerate(zip(self._masks, self._kernels, self._biases)):
             h = ops.matmul(h, kernel * ops.convert_to_tensor(mask, kernel.dtype)) + bias

@@ -1,14 +1,15 @@
 """`NormalizingFlow`: flow blocks stacked over a base distribution."""
 
 import keras
-import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl._random import tfp_seed
+from tfbsl._random import int_seed, tfp_seed
 from tfbsl.layers.distribution_layers import _float32_under_mixed_precision, get_distribution
-from tfbsl.layers.flows._block import _FlowBlock
+from tfbsl.layers.flows._block import (
+    _FlowBlock, as_compute_dtype, build_shapes, check_context, check_inputs_shape,
+)
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
@@ -24,6 +25,11 @@ class NormalizingFlow(keras.Layer):
     `blocks[0]` first, and `forward(z)` (base -> data, TFP's direction, what
     `sample` uses) applies them in reverse. Then
     `log p(x) = log p_base(f(x)) + log|det df/dx|`.
+
+    Data `x` is a batch of event vectors, shape `(batch, event_size)` (a
+    single feature is `x.reshape(-1, 1)`), integer or float (cast to the
+    compute dtype); a context, if the flow was built with one, is
+    `(batch, context_size)` and must then be given to every call.
 
     Train it with `Model.fit` on the returned log-density (this is the route
     tfbsl documents and tests, jit-compiled or not):
@@ -43,7 +49,7 @@ class NormalizingFlow(keras.Layer):
             `[1, 0]` tensor for an unconditional flow: e.g.
             `Sequential([VariableLayer(2 * d), IndependentNormal(d)])` is a
             trainable diagonal Normal.
-        seed: optional int, seeds `sample` when it is given no seed.
+        seed: optional int (any int64), seeds `sample` when it is given no seed.
 
     Example:
     ```python
@@ -61,14 +67,7 @@ class NormalizingFlow(keras.Layer):
     """
 
     def __init__(self, blocks, base=None, seed=None, **kwargs):
-        blocks = list(blocks)
-        if not blocks or not all(isinstance(b, _FlowBlock) for b in blocks):
-            raise ValueError(
-                "`blocks` must be a non-empty list of tfbsl flow blocks "
-                "(MaskedAutoregressive, AffineCoupling, SplineCoupling, "
-                "SplineAutoregressive, Permute, ActNorm). Received: "
-                f"blocks={blocks!r}"
-            )
+        blocks = _check_blocks(blocks)
         if base is not None and not isinstance(base, keras.Layer):
             raise ValueError(
                 "`base` must be None (standard Normal) or a Keras layer whose "
@@ -76,6 +75,7 @@ class NormalizingFlow(keras.Layer):
                 "layer), so that it serialises. Received: "
                 f"base={type(base).__name__}"
             )
+        seed = _checks.check_seed("seed", seed)
         # Log-densities in float32 under a mixed policy, as the blocks.
         super().__init__(**_float32_under_mixed_precision(kwargs))
         self.blocks = blocks
@@ -84,11 +84,7 @@ class NormalizingFlow(keras.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, inputs_shape, context_shape=None):
-        self.event_size = _checks.check_known_last_dim("inputs", inputs_shape)
-        self.context_size = (
-            None if context_shape is None
-            else _checks.check_known_last_dim("context", context_shape)
-        )
+        self.event_size, self.context_size = build_shapes(self, inputs_shape, context_shape)
         for block in self.blocks:
             if not block.built:
                 block.build(inputs_shape, context_shape)
@@ -140,15 +136,29 @@ class NormalizingFlow(keras.Layer):
         """`n` draws from the flow, shape `[n, event_size]`.
 
         Args:
-            n: number of draws.
+            n: number of draws, an int >= 0.
             context: one context vector `[context_size]` (broadcast to all
                 draws) or one per draw, `[n, context_size]`.
-            seed: optional int; `None` draws from the layer's `SeedGenerator`.
+            seed: optional int (any int64); `None` draws from the layer's
+                `SeedGenerator`.
         """
+        n = _checks.check_int("n", n, minimum=0)
+        seed = _checks.check_seed("seed", seed)
+        if not self.built:
+            raise ValueError(
+                "NormalizingFlow must be built before `sample`, which needs the "
+                "event size: call it on data (or on a `keras.Input`) first."
+            )
+        context = check_context(self, context, self.context_size)
         if context is not None:
-            context = ops.convert_to_tensor(context, "float32")
-            context = ops.broadcast_to(context, (n, context.shape[-1]))
-        seed = tfp_seed(self.seed_generator) if seed is None else tf.constant([seed, 0], tf.int32)
+            if tuple(context.shape[:-1]) not in ((), (1,), (n,)):
+                raise ValueError(
+                    f"`context` must be one context vector ({self.context_size},) or "
+                    f"one per draw ({n}, {self.context_size}). Received: "
+                    f"context.shape={tuple(context.shape)}"
+                )
+            context = ops.broadcast_to(context, (n, self.context_size))
+        seed = tfp_seed(self.seed_generator) if seed is None else int_seed(seed)
         base = self.base_distribution(context)
         if base.batch_shape.num_elements() == 1:
             z = ops.reshape(base.sample(n, seed=seed), (n, self.event_size))
@@ -157,27 +167,14 @@ class NormalizingFlow(keras.Layer):
         return self.forward(z, context)
 
     def _prepare(self, x, context):
-        x = ops.convert_to_tensor(x, "float32")
+        """`(x, context)` checked against the build (built here if need be) and cast."""
+        x = as_compute_dtype(self, x)
         if context is not None:
-            context = ops.convert_to_tensor(context, "float32")
+            context = as_compute_dtype(self, context)
         if not self.built:
             self.build(tuple(x.shape), None if context is None else tuple(context.shape))
-        if x.shape[-1] != self.event_size:
-            raise ValueError(
-                f"NormalizingFlow was built for inputs with {self.event_size} "
-                f"features (the event size). Received: inputs.shape={tuple(x.shape)}"
-            )
-        if (context is None) != (self.context_size is None) or (
-                context is not None and context.shape[-1] != self.context_size):
-            expected = (
-                "no context (it was built without one)" if self.context_size is None
-                else f"a context with a last axis of {self.context_size}"
-            )
-            raise ValueError(
-                f"NormalizingFlow expects {expected}. Received: context"
-                f"{'=None' if context is None else '.shape=' + str(tuple(context.shape))}"
-            )
-        return x, context
+        check_inputs_shape(self, x.shape, self.event_size)
+        return x, check_context(self, context, self.context_size)
 
     def get_config(self):
         config = super().get_config()
@@ -195,3 +192,19 @@ class NormalizingFlow(keras.Layer):
         if config.get("base") is not None:
             config["base"] = keras.saving.deserialize_keras_object(config["base"])
         return cls(**config)
+
+
+def _check_blocks(blocks):
+    """`blocks` as a non-empty list of tfbsl flow blocks."""
+    try:
+        checked = list(blocks)
+    except TypeError:  # not iterable, e.g. one block not in a list
+        checked = []
+    if not checked or not all(isinstance(b, _FlowBlock) for b in checked):
+        raise ValueError(
+            "`blocks` must be a non-empty list of tfbsl flow blocks "
+            "(MaskedAutoregressive, AffineCoupling, SplineCoupling, "
+            "SplineAutoregressive, Permute, ActNorm). Received: "
+            f"blocks={blocks!r}"
+        )
+    return checked

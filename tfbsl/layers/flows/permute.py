@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow_probability as tfp
 from keras import ops
 
+from tfbsl import _checks
 from tfbsl.layers.flows._block import _FlowBlock
 
 tfb = tfp.bijectors
@@ -22,7 +23,7 @@ class Permute(_FlowBlock):
         permutation: `"reverse"` (default), `"random"` (drawn at build time
             from a `keras.random.SeedGenerator(seed)`), or an explicit list
             with `output[..., i] = inputs[..., permutation[i]]`.
-        seed: optional int, seeds `"random"`.
+        seed: optional int (any int64), seeds `"random"`.
 
     Example:
     ```python
@@ -34,6 +35,7 @@ class Permute(_FlowBlock):
 
     def __init__(self, permutation="reverse", seed=None, **kwargs):
         permutation = _check_permutation(permutation)
+        seed = _checks.check_seed("seed", seed)
         super().__init__(**kwargs)
         self.permutation = permutation
         self.seed = seed
@@ -64,6 +66,10 @@ class Permute(_FlowBlock):
         # tfb.Permute's forward is `x[..., perm]`; ours (data -> base) is its inverse.
         return tfb.Invert(tfb.Permute(self.indices))
 
+    def _inverse(self, x, context):
+        # The bijector's inverse, in plain ops (TFP's cache: see ActNorm._inverse).
+        return ops.take(x, self.indices, axis=-1), ops.zeros(ops.shape(x)[:-1], "float32")
+
     def get_config(self):
         config = super().get_config()
         config.update({"permutation": self.permutation, "seed": self.seed})
@@ -71,16 +77,16 @@ class Permute(_FlowBlock):
 
 
 def _check_permutation(permutation):
-    if isinstance(permutation, str):
-        if permutation not in ("reverse", "random"):
-            raise ValueError(
-                "`permutation` must be 'reverse', 'random' or a list of "
-                f"distinct non-negative integers. Received: permutation={permutation!r}"
-            )
+    """'reverse', 'random' or a list of distinct non-negative ints (a
+    permutation of the event dimensions: checked at build, where they are known)."""
+    if isinstance(permutation, str) and permutation in ("reverse", "random"):
         return permutation
-    values = list(permutation)
-    if (not values or any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))
-                          or v < 0 for v in values) or len(set(values)) != len(values)):
+    try:
+        values = [] if isinstance(permutation, str) else list(permutation)
+    except TypeError:  # not iterable
+        values = []
+    if (not values or any(not _checks.is_int(v) or v < 0 for v in values)
+            or len(set(values)) != len(values)):
         raise ValueError(
             "`permutation` must be 'reverse', 'random' or a list of distinct "
             f"non-negative integers. Received: permutation={permutation!r}"

@@ -22,7 +22,7 @@ class _Spline:
     from `3 * bins - 1` unconstrained parameters per dimension."""
 
     def __init__(self, hidden_units=(64, 64), bins=8, bound=4.0, activation="relu", **kwargs):
-        _checks.check_positive_int("bins", bins)
+        bins = _checks.check_positive_int("bins", bins)
         bound = _checks.check_positive_finite("bound", bound)
         super().__init__(hidden_units, activation, **kwargs)
         self.bins = bins
@@ -57,7 +57,7 @@ class SplineCoupling(_Spline, _Coupling):
     instead of the affine map. Needs an event size >= 2.
 
     Args:
-        hidden_units: sizes of the conditioner's hidden layers.
+        hidden_units: sizes of the conditioner's hidden layers (an int is one layer).
         bins: number of spline bins.
         bound: the spline acts on [-bound, bound]; standardise the data.
         activation: activation of the hidden layers.
@@ -80,7 +80,7 @@ class SplineAutoregressive(_Spline, _Autoregressive):
     `bins` bins on [-bound, bound] (identity outside) instead of the affine map.
 
     Args:
-        hidden_units: sizes of the MADE's hidden layers.
+        hidden_units: sizes of the MADE's hidden layers (an int is one layer).
         bins: number of spline bins.
         bound: the spline acts on [-bound, bound]; standardise the data.
         activation: activation of the hidden layers.
