@@ -47,6 +47,7 @@ def _model():
     return model
 
 
+@pytest.mark.slow
 def test_annealing_drives_every_kl_layer_under_jit_without_retracing():
     model = _model()
     _TraceCounter.traces = 0
@@ -76,6 +77,7 @@ def test_schedules():
     assert custom.factor_at(3) == pytest.approx(0.3)
 
 
+@pytest.mark.slow
 def test_batch_updates():
     model = _model()
     annealing = KLAnnealing("linear", steps=4, update="batch")

@@ -97,6 +97,7 @@ def test_brier_nll_and_auroc_against_references():
     assert tfbsl.auroc([0, 1], [2, 3]) == 1.0 and tfbsl.auroc([1, 1], [1]) == 0.5
 
 
+@pytest.mark.slow
 def test_predict_proba_mc_on_a_bayesian_classifier():
     model = keras.Sequential([
         keras.Input((4,)),

@@ -42,6 +42,7 @@ CASES = [
 
 
 class ConvVariationalLayerTest(testing.TestCase):
+    @pytest.mark.slow
     def test_run_layer_test(self):
         for cls, kwargs, input_shape, output_shape in CASES:
             self.run_layer_test(
@@ -60,6 +61,7 @@ def _digits_like(n=32, shape=(6, 6, 2), seed=0):
     return rng.normal(size=(n,) + shape).astype("float32")
 
 
+@pytest.mark.slow
 def test_conformance_cnn_every_estimator_and_named_variants(tmp_path):
     n = 32
     x = _digits_like(n)
@@ -77,6 +79,7 @@ def test_conformance_cnn_every_estimator_and_named_variants(tmp_path):
     check_model_conformance(model, x, y, loss="categorical_crossentropy", tmp_path=tmp_path)
 
 
+@pytest.mark.slow
 def test_conformance_1d_and_channels_first_jit_compiled(tmp_path):
     x = _digits_like(16, (9, 6))
     inputs = keras.Input(x.shape[1:])
@@ -119,6 +122,7 @@ def _tf_conv(x, kernel, data_format):
     return fn().numpy()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_local_reparameterization_moments_match_closed_form(data_format):
     rng = np.random.default_rng(1)
@@ -139,6 +143,7 @@ def test_local_reparameterization_moments_match_closed_form(data_format):
     np.testing.assert_allclose(outputs.var(0), var, rtol=5 * math.sqrt(2 / 999))
 
 
+@pytest.mark.slow
 def test_flipout_expected_output_is_the_mean_kernel_convolution():
     rng = np.random.default_rng(2)
     x = rng.normal(size=(3, 5, 5, 2)).astype("float32")

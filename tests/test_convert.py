@@ -20,6 +20,7 @@ def _cnn():
     ])
 
 
+@pytest.mark.slow
 def test_moped_copies_weights_and_matches_the_predictive_mean():
     model = _cnn()
     bnn = tfbsl.bayesianize(model, moped_delta=0.05, seed=1)
@@ -41,6 +42,7 @@ def test_moped_copies_weights_and_matches_the_predictive_mean():
     np.testing.assert_array_equal(model.layers[0].get_weights()[0], kernel)
 
 
+@pytest.mark.slow
 def test_functional_nested_model_warns_and_reloads(tmp_path):
     inner = keras.Sequential([keras.Input((8,)), keras.layers.Dense(8, activation="relu"),
                               keras.layers.BatchNormalization()])

@@ -19,6 +19,7 @@ ESTIMATORS = ["reparameterization", "flipout", "local_reparameterization"]
 
 
 class DenseVariationalLayerTest(testing.TestCase):
+    @pytest.mark.slow
     def test_run_layer_test_every_estimator(self):
         for estimator in ESTIMATORS:
             self.run_layer_test(
@@ -32,6 +33,7 @@ class DenseVariationalLayerTest(testing.TestCase):
                 expected_num_losses=1,
             )
 
+    @pytest.mark.slow
     def test_run_layer_test_named_variants_and_priors(self):
         for cls, kwargs, trainable in [
             (DenseFlipout, {"units": 2, "prior": "scale_mixture"}, 2),
@@ -49,6 +51,7 @@ class DenseVariationalLayerTest(testing.TestCase):
 X64 = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_conformance_every_estimator(estimator, tmp_path):
     check_layer_conformance(
@@ -56,6 +59,7 @@ def test_conformance_every_estimator(estimator, tmp_path):
         X64, tmp_path=tmp_path)
 
 
+@pytest.mark.slow
 def test_conformance_tfp_tutorial_factories(tmp_path):
     check_layer_conformance(
         DenseVariational(2, tfbsl.posteriors.mean_field, tfbsl.priors.trainable, kl_weight=1 / 64),
@@ -94,6 +98,7 @@ def test_analytic_kl_matches_closed_form_and_tfd():
     np.testing.assert_allclose(expected, reference, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_monte_carlo_kl_converges_to_analytic():
     rng = np.random.default_rng(2)
     n = 16
@@ -127,6 +132,7 @@ def test_scale_mixture_prior_uses_monte_carlo_and_rejects_exact():
         DenseVariational(2, prior="scale_mixture", kl_use_exact=True)(X64)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_estimators_share_the_expected_output(estimator):
     rng = np.random.default_rng(3)
@@ -139,6 +145,7 @@ def test_estimators_share_the_expected_output(estimator):
     assert np.all(np.abs(outputs.mean(axis=0) - expected) < 5 * standard_error + 1e-4)
 
 
+@pytest.mark.slow
 def test_local_reparameterization_variance_matches_closed_form():
     rng = np.random.default_rng(4)
     loc, scale = rng.normal(size=16).astype("float32"), rng.uniform(0.2, 0.8, 16).astype("float32")
@@ -150,6 +157,7 @@ def test_local_reparameterization_variance_matches_closed_form():
     np.testing.assert_allclose(outputs.var(axis=0), expected, rtol=5 * math.sqrt(2 / 3999))
 
 
+@pytest.mark.slow
 def test_flipout_and_local_reparameterization_lower_gradient_variance():
     rng = np.random.default_rng(5)
     x = rng.normal(size=(256, 3)).astype("float32")
@@ -187,6 +195,7 @@ def _regression_data(n, rng):
     return x, y
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_three_layer_network_fits_and_is_uncertain_away_from_data(estimator, tmp_path):
     rng = np.random.default_rng(6)
@@ -221,6 +230,7 @@ def test_three_layer_network_fits_and_is_uncertain_away_from_data(estimator, tmp
         tfbsl.predict_mc(loaded, x_test, 5).samples, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_full_covariance_posterior_trains(tmp_path):
     @keras.saving.register_keras_serializable(package="tests")
     def posterior_tril(kernel_size, bias_size=0, dtype=None):
@@ -361,6 +371,7 @@ def test_rademacher_signs_of_a_small_draw_come_from_separate_words():
     np.testing.assert_array_equal(signs, 2 * ((words[index % 66] >> (index // 66)) & 1) - 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jit", [False, True], ids=["eager-philox", "xla-threefry"])
 def test_normal_noise_is_standard_normal(jit):
     from scipy import stats

@@ -5,11 +5,14 @@ CNN on rotated digits."""
 
 import keras
 import numpy as np
+import pytest
 from scipy.ndimage import rotate
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 import tfbsl
+
+pytestmark = pytest.mark.slow  # see setup.cfg: the fast loop leaves it out
 
 
 def _split(seed, train_fraction):

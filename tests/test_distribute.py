@@ -14,6 +14,8 @@ import sys
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # see setup.cfg: the fast loop leaves it out
+
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TIMEOUT_S = 300
 _FAMILIES = ("dense_reparameterization", "dense_flipout", "dense_local_reparameterization",

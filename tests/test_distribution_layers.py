@@ -86,6 +86,7 @@ def test_sample_convert_to_tensor_is_seeded():
     assert abs(a.std() - np.log(2.0)) < 5 * np.log(2.0) / np.sqrt(2 * len(a))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make_head,loss_y", [
     (lambda: IndependentNormal(2), lambda x: x[:, :2]),
     (lambda: MultivariateNormalTriL(2), lambda x: x[:, :2]),

@@ -60,6 +60,7 @@ def _autodiff_log_prob(flow, x, context):
     return base.log_prob(z) + log_det
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(BLOCKS))
 def test_block_change_of_variables_and_inverse(name):
     # Conditional blocks are checked in the stacked conditional flow below.
@@ -73,6 +74,7 @@ def test_block_change_of_variables_and_inverse(name):
     np.testing.assert_allclose(flow.blocks[0](x, context=context), flow.inverse(x, context), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_stacked_conditional_flow_change_of_variables_and_inverse():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(16, 4)).astype("float32")
@@ -129,6 +131,7 @@ def test_samples_follow_the_model_density():
 
 
 class FlowLayersTest(testing.TestCase):
+    @pytest.mark.slow
     def test_run_layer_test_blocks(self):
         for name, factory in BLOCKS.items():
             layer = factory()
@@ -147,6 +150,7 @@ class FlowLayersTest(testing.TestCase):
                 run_mixed_precision_check=False,
             )
 
+    @pytest.mark.slow
     def test_run_layer_test_made_and_flow(self):
         self.run_layer_test(
             AutoregressiveNetwork, init_kwargs={"params": 2, "hidden_units": [8]},
@@ -163,6 +167,7 @@ class FlowLayersTest(testing.TestCase):
         )
 
 
+@pytest.mark.slow
 def test_conditional_flow_model_conforms(tmp_path):
     # Splines are fit jit-compiled in test_flows_training.py and the notebook;
     # leaving them out here keeps the suite's XLA compile time down.

@@ -3,11 +3,17 @@ full-covariance Gaussian, a conditional density, and `.keras` round trips."""
 
 import keras
 import numpy as np
+import pytest
 from sklearn.datasets import make_moons
 
 from tfbsl.layers import (
-    MaskedAutoregressive, NormalizingFlow, Permute, SplineCoupling,
+    MaskedAutoregressive,
+    NormalizingFlow,
+    Permute,
+    SplineCoupling,
 )
+
+pytestmark = pytest.mark.slow  # see setup.cfg: the fast loop leaves it out
 
 
 @keras.saving.register_keras_serializable(package="tests")

@@ -49,6 +49,7 @@ def test_config_round_trip():
 
 
 # tests/test_distribution_layers.py covers the other heads with a lambda loss.
+@pytest.mark.slow
 @pytest.mark.parametrize("head,target", [
     (IndependentNormal(1), lambda x: x[:, 0] + 0.1 * x[:, 1]),
     (IndependentBernoulli(2), lambda x: (x[:, :2] > 0).astype("float32")),

@@ -109,6 +109,7 @@ def _train(make, policy):
     return model, history.history["loss"], float(np.mean(held_out))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", list(_FAMILIES))
 def test_mixed_precision_trains_like_float32(family, restore_policy):
     results = {policy: _train(_FAMILIES[family], policy) for policy in _POLICIES}
@@ -140,6 +141,7 @@ def test_kl_log_density_and_log_det_are_float32(policy):
 
 
 class MixedPrecisionLayerTest(testing.TestCase):
+    @pytest.mark.slow
     def test_run_layer_test_mixed_precision_check(self):
         # Checked here for the layers whose own tests leave it out.
         cases = [

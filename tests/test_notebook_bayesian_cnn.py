@@ -1,6 +1,10 @@
 """Runs notebooks/bayesian_cnn_digits.ipynb top to bottom on small settings."""
 
+import pytest
+
 from tests.notebooks import run_notebook
+
+pytestmark = pytest.mark.slow  # see setup.cfg: the fast loop leaves it out
 
 
 def test_bayesian_cnn_notebook_runs(tmp_path, monkeypatch):

@@ -1,6 +1,10 @@
 """Runs notebooks/flows.ipynb top to bottom on small settings."""
 
+import pytest
+
 from tests.notebooks import run_notebook
+
+pytestmark = pytest.mark.slow  # see setup.cfg: the fast loop leaves it out
 
 
 def test_flows_notebook_runs(tmp_path, monkeypatch):

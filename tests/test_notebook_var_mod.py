@@ -1,6 +1,10 @@
 """Runs notebooks/var_mod.ipynb top to bottom on small settings."""
 
+import pytest
+
 from tests.notebooks import run_notebook
+
+pytestmark = pytest.mark.slow  # see setup.cfg: the fast loop leaves it out
 
 
 def test_var_mod_notebook_runs(tmp_path, monkeypatch):

@@ -61,6 +61,7 @@ def _jit_compiled_model():
     return model
 
 
+@pytest.mark.slow
 def test_the_loss_checks_targets_under_jit_compile():
     x = _params(3, 8)
     _jit_compiled_model().fit(x, x[:, 0], epochs=1, verbose=0)  # (batch,): the head's (batch, 1)

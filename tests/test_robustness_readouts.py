@@ -89,6 +89,7 @@ def _regressor():
     return keras.Sequential([keras.Input((3,)), tfbsl.layers.DenseFlipout(1, seed=0)])
 
 
+@pytest.mark.slow
 def test_predict_proba_mc_refuses_a_model_without_probabilities():
     with pytest.raises(ValueError, match=r"model.*probabilities.*softmax.*Received.*\(10, 1\)"):
         tfbsl.predict_proba_mc(_regressor(), X, num_samples=2)
@@ -106,6 +107,7 @@ def _classifier():
                              tfbsl.layers.Categorical(3)])
 
 
+@pytest.mark.slow
 def test_predictions_take_a_dataset_and_give_the_same_numbers():
     datasets = [  # of x, of (x, y) and of (x, y, w), batched otherwise than batch_size
         tf.data.Dataset.from_tensor_slices(X).batch(3),

@@ -27,6 +27,7 @@ class UserModel(keras.Model):
         return self.out(self.hidden(x))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jit", [False, True])
 @pytest.mark.parametrize("prior", [None, "scale_mixture"])
 def test_subclassed_model_fits_and_predicts(prior, jit):
@@ -38,6 +39,7 @@ def test_subclassed_model_fits_and_predicts(prior, jit):
     assert np.all(np.isfinite(model.predict(X, verbose=0)))
 
 
+@pytest.mark.slow
 def test_sequential_without_input_builds_inside_fit():
     model = keras.Sequential([L.DenseVariational(4, activation="relu"), L.DenseVariational(1)])
     model.compile("adam", "mse")
@@ -57,6 +59,7 @@ def _kl(q, p, _):
     return tfd.kl_divergence(q, p) / len(X)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jit", [False, True])
 def test_divergence_fns_work_under_fit(jit):
     # Was OperatorNotAllowedInGraphError: a tensor in a Python `and` (`_split`).

@@ -121,6 +121,7 @@ def test_distribution_head_kl_is_analytic_against_the_standard_normal():
     np.testing.assert_allclose(float(layer.losses[0]), expected, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_conformance_pair_and_distribution_head_with_trainable_prior(tmp_path):
     # One model, both call styles: one jit-compiled fit + .keras round trip.
     x = RNG.normal(size=(64, 5)).astype("float32")

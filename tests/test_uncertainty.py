@@ -58,6 +58,7 @@ def _fit(model, x, y, epochs, batch_size):
     return model
 
 
+@pytest.mark.slow
 def test_epistemic_part_shrinks_with_more_data():
     def linear_bnn(n):
         return keras.Sequential([
@@ -82,6 +83,7 @@ def test_epistemic_part_shrinks_with_more_data():
     assert epistemic[1024] < 0.4 * epistemic[16], epistemic
 
 
+@pytest.mark.slow
 def test_95_percent_interval_covers_held_out_heteroscedastic_data():
     def data(n):
         x = RNG.uniform(-3, 3, size=(n, 1)).astype("float32")

@@ -42,6 +42,7 @@ def trained():
     return vae, encoder, decoder, x_train, x_test, before, history
 
 
+@pytest.mark.slow
 def test_fit_improves_the_held_out_elbo(trained):
     vae, encoder, decoder, x_train, x_test, before, history = trained
     after = tfbsl.vae.evaluate_elbo(encoder, decoder, x_test)
@@ -58,6 +59,7 @@ def test_fit_improves_the_held_out_elbo(trained):
     assert after["elbo"] > ablated["elbo"] + 5, (after, ablated)
 
 
+@pytest.mark.slow
 def test_importance_weighted_bound_is_above_the_elbo_and_grows_with_k(trained):
     _, encoder, decoder, _, x_test, _, _ = trained
     elbo = tfbsl.vae.evaluate_elbo(encoder, decoder, x_test, num_samples=20)["elbo"]

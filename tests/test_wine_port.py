@@ -15,10 +15,13 @@ there could not tell a bug from chance.
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 import tfbsl
+
+pytestmark = pytest.mark.slow  # see setup.cfg: the fast loop leaves it out
 
 # The port: these two lines were `tfpl = tfp.layers` and
 # `from tensorflow import keras`; nothing below them changed.

@@ -6,6 +6,8 @@ import tensorflow as tf
 
 from tfbsl._xla import materialized
 
+pytestmark = pytest.mark.slow  # see setup.cfg: the fast loop leaves it out
+
 
 def _values():
     rng = np.random.default_rng(0)

@@ -199,22 +199,14 @@ def check_keras_object(name, value, module, what):
         return module.get(value)
     except (ValueError, TypeError):
         raise ValueError(
-            f"`{name}` must be None, a Keras {what} name or a callable. "
-            f"Received: {name}={value!r}"
+            f"`{name}` must be a Keras {what}: a name, a config, an instance "
+            f"or a callable. Received: {name}={value!r}"
         ) from None
 
 
 def check_initializer(name, value):
     """A Keras initializer from a name, a config dict, an instance or a callable."""
-    import keras  # here: the rest of this module needs no Keras
-
-    try:
-        return keras.initializers.get(value)
-    except (ValueError, TypeError):
-        raise ValueError(
-            f"`{name}` must be a Keras initializer name (e.g. 'glorot_uniform'), "
-            f"config or instance. Received: {name}={value!r}"
-        ) from None
+    return check_keras_object(name, value, keras.initializers, "initializer")
 
 
 def check_shape(name, value):

@@ -52,8 +52,7 @@ class MeanFieldNormal(FromConfig):
 
     def __init__(self, init_scale=1e-3, loc_initializer="glorot_uniform"):
         self.init_scale = _checks.check_positive_finite("init_scale", init_scale)
-        self.loc_initializer = _checks.check_keras_object(
-            "loc_initializer", loc_initializer, keras.initializers, "initializer")
+        self.loc_initializer = _checks.check_initializer("loc_initializer", loc_initializer)
 
     def __call__(self, kernel_size, bias_size=0, dtype=None, kernel_shape=None):
         return _MeanFieldNormalPosterior(
