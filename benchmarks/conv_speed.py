@@ -15,19 +15,21 @@ fastest timed epoch's (epoch time / steps): the minimum, not the median,
 because on a shared machine other processes only ever add time (as `timeit`
 advises), and the rounds spread a burst of load over all the layers.
 
-Usage: python benchmarks/conv_speed.py [--size 16] [--channels 8] [--filters 16] [--batches 32 256]
+Run from the repository root (about 1-3 minutes on 2 CPU cores); results in
+benchmarks/results/conv_speed.{json,csv}:
+
+    python -m benchmarks.conv_speed [--size 16] [--channels 8] [--filters 16]
+                                    [--batches 32 256] [--steps 10] [--epochs 3] [--rounds 2]
 """
 
 import argparse
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
-from _common import layer_kinds, machine, step_ms, write_results  # noqa: E402
+from benchmarks._common import layer_kinds, machine, step_ms, write_results  # noqa: E402
 
 ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
 PEER_ESTIMATORS = ("reparameterization", "flipout")
@@ -35,6 +37,7 @@ PEER_ESTIMATORS = ("reparameterization", "flipout")
 
 def keras3_model(kind, shape, filters, n):
     import keras
+
     import tfbsl
 
     def conv():
@@ -94,7 +97,9 @@ def time_steps(kinds, shape, filters, batch, steps, epochs, rounds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.conv_speed", description=__doc__.splitlines()[0],
+        epilog="Results: benchmarks/results/conv_speed.{json,csv}.")
     parser.add_argument("--size", type=int, default=16)
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--filters", type=int, default=16)
@@ -120,7 +125,8 @@ def main():
             row["x_keras_conv2d"] = round(row["ms_per_step"] / times["keras.Conv2D"], 2)
             family, _, estimator = row["layer"].rpartition(".")
             if family == "tfbsl" and f"tfp.layers.{estimator}" in times:
-                row["x_tfp_layers"] = round(row["ms_per_step"] / times[f"tfp.layers.{estimator}"], 2)
+                row["x_tfp_layers"] = round(
+                    row["ms_per_step"] / times[f"tfp.layers.{estimator}"], 2)
             if family == "tfbsl" and f"keras_proba.{estimator}" in times:
                 row["x_keras_proba"] = round(
                     row["ms_per_step"] / times[f"keras_proba.{estimator}"], 2)

@@ -15,26 +15,28 @@ shared machine other tenants only ever add time, so the fastest epoch is the
 steadiest estimate of a step's own cost (as `timeit` advises), and the
 rounds spread a burst of load over all the layers compared.
 
-Usage: python benchmarks/dense_speed.py [--quick] [--widths 128 512] [--batches 32 256 1024]
-       [--name dense_speed]
+Run from the repository root (10-20 minutes on 2 CPU cores; `--quick`: one
+width, two batches, fewer steps); results in benchmarks/results/<name>.{json,csv}:
+
+    python -m benchmarks.dense_speed [--quick] [--widths 128 512] [--batches 32 256 1024]
+                                     [--steps 30] [--epochs 3] [--rounds 2] [--name dense_speed]
 """
 
 import argparse
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
-from _common import layer_kinds, machine, step_ms, write_results  # noqa: E402
+from benchmarks._common import layer_kinds, machine, step_ms, write_results  # noqa: E402
 
 ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
 
 
 def keras3_model(kind, width, n):
     import keras
+
     import tfbsl
 
     def layer(units, activation=None):
@@ -46,10 +48,12 @@ def keras3_model(kind, width, n):
         import keras_proba
         cls = {"reparameterization": keras_proba.layers.DenseReparameterization,
                "flipout": keras_proba.layers.DenseFlipout,
-               "local_reparameterization": keras_proba.layers.DenseLocalReparameterization}[kind[12:]]
+               "local_reparameterization": keras_proba.layers.DenseLocalReparameterization,
+               }[kind[12:]]
         return cls(units, activation=activation, kl_weight=1 / n)
 
-    model = keras.Sequential([keras.Input((width,)), layer(width, "relu"), layer(width, "relu"), layer(1)])
+    model = keras.Sequential([keras.Input((width,)), layer(width, "relu"), layer(width, "relu"),
+                              layer(1)])
     model.compile(keras.optimizers.Adam(1e-3), "mse", jit_compile=True)
     return model, True
 
@@ -92,7 +96,9 @@ def time_steps(kinds, width, batch, steps, epochs, rounds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.dense_speed", description=__doc__.splitlines()[0],
+        epilog="Results: benchmarks/results/<name>.{json,csv} (default dense_speed).")
     parser.add_argument("--widths", type=int, nargs="+", default=[128, 512])
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 256, 1024])
     parser.add_argument("--steps", type=int, default=30)
@@ -119,7 +125,8 @@ def main():
                 row["x_keras_dense"] = round(row["ms_per_step"] / times["keras.Dense"], 2)
                 family, _, estimator = row["layer"].rpartition(".")
                 if family == "tfbsl":
-                    row["x_tfp_layers"] = round(row["ms_per_step"] / times[f"tfp.layers.{estimator}"], 2)
+                    row["x_tfp_layers"] = round(
+                        row["ms_per_step"] / times[f"tfp.layers.{estimator}"], 2)
                     if f"keras_proba.{estimator}" in times:
                         row["x_keras_proba"] = round(
                             row["ms_per_step"] / times[f"keras_proba.{estimator}"], 2)

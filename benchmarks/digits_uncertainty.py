@@ -27,17 +27,17 @@ same data, optimiser (Adam 3e-3, batch 64) and epochs:
   (`moped_delta=0.1`), fine-tuned for a quarter of the epochs.
 Stochastic methods average 30 passes. Reported: mean +/- standard error over
 seeds. Writes benchmarks/results/digits_uncertainty.{json,csv} (or `--name`).
+Run from the repository root:
 
-    python benchmarks/digits_uncertainty.py                       # ~15 min on 2 cores
-    python benchmarks/digits_uncertainty.py --train-fraction 0.15 --epochs 100
-    python benchmarks/digits_uncertainty.py --seeds 1 --epochs 5  # smoke run
-    python benchmarks/digits_uncertainty.py --methods head --name digits_head  # some rows
-    python benchmarks/digits_uncertainty.py --seeds 5 --first-seed 5  # seeds 5-9 (in parallel)
+    python -m benchmarks.digits_uncertainty                       # ~15 min on 2 cores
+    python -m benchmarks.digits_uncertainty --train-fraction 0.15 --epochs 100
+    python -m benchmarks.digits_uncertainty --seeds 1 --epochs 5  # smoke run
+    python -m benchmarks.digits_uncertainty --methods head --name digits_head  # some rows
+    python -m benchmarks.digits_uncertainty --seeds 5 --first-seed 5  # seeds 5-9 (in parallel)
 """
 
 import argparse
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -49,9 +49,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import tfbsl  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import machine, write_results  # noqa: E402
+from benchmarks._common import machine, write_results  # noqa: E402
 
 NUM_CLASSES = 5
 PASSES = 30
@@ -236,17 +234,20 @@ def print_table(table):
     columns = [c for c in columns if any(c[0] in e for e in table)]
     print("| method | " + " | ".join(title for _, title in columns) + " |")
     print("|" + "---|" * (len(columns) + 1))
+    def cell(e, metric):
+        if metric not in e:
+            return "—"
+        digits = 1 if metric == "time_s" else 4 if metric == "overconfidence" else 3
+        return f"{e[metric]:.{digits}f} ± {e[metric + '_se']:.{digits}f}"
+
     for e in table:
-        def cell(metric):
-            if metric not in e:
-                return "—"
-            digits = 1 if metric == "time_s" else 4 if metric == "overconfidence" else 3
-            return f"{e[metric]:.{digits}f} ± {e[metric + '_se']:.{digits}f}"
-        print(f"| {e['method']} | " + " | ".join(cell(m) for m, _ in columns) + " |")
+        print(f"| {e['method']} | " + " | ".join(cell(e, m) for m, _ in columns) + " |")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.digits_uncertainty", description=__doc__.split("\n")[0],
+        epilog="Results: benchmarks/results/<name>.{json,csv} (default digits_uncertainty).")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=20)

@@ -2,11 +2,12 @@
 beside the same architectures written the pre-Keras-3 way (TFP bijectors +
 `tfb.AutoregressiveNetwork` under `tf_keras`) and, if installed, zuko.
 
-Run: `python benchmarks/flows_2d.py` (a few minutes on 2 CPU cores) or
-`python benchmarks/flows_2d.py --long` (more data, epochs and datasets).
+Run from the repository root: `python -m benchmarks.flows_2d` (a few minutes
+on 2 CPU cores) or `python -m benchmarks.flows_2d --long` (more data, epochs
+and datasets); results in benchmarks/results/flows_2d.{json,csv}.
 
 All NLLs are in nats per example on the RAW data scale (no standardisation),
-beside the data's own entropy (REFERENCE_NUMBERS.md, raw column), the best
+beside the data's own entropy (`benchmarks.published.FLOW_ENTROPY_RAW`), the best
 any model can reach. Every model: Adam(2e-3), batch 256, same epochs, same
 data (fixed seeds); tfbsl and tf_keras are trained with `fit(jit_compile=True)`.
 The implementations of one dataset train in turns, one epoch each, so that a
@@ -24,30 +25,33 @@ Architectures (all 2 -> 2, hidden units (64, 64), ReLU):
 import argparse
 import functools
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflow_probability as tfp  # noqa: E402
-from _common import write_results  # noqa: E402
 from sklearn.datasets import make_moons  # noqa: E402
 
 import tfbsl  # noqa: E402
+from benchmarks._common import write_results  # noqa: E402
+from benchmarks.published import FLOW_ENTROPY_RAW  # noqa: E402
 from tfbsl.layers import (  # noqa: E402
-    AffineCoupling, MaskedAutoregressive, NormalizingFlow, Permute, SplineAutoregressive,
+    AffineCoupling,
+    MaskedAutoregressive,
+    NormalizingFlow,
+    Permute,
+    SplineAutoregressive,
 )
 
 tfd, tfb = tfp.distributions, tfp.bijectors
 HIDDEN = (64, 64)
 LR, BATCH = 2e-3, 256
 
-# REFERENCE_NUMBERS.md: data entropy, raw scale (Monte Carlo, +-0.005).
-ENTROPY = {"moons": 0.285, "8gaussians": 2.835, "checkerboard": float(np.log(32.0))}
+# The data's entropy, raw scale: benchmarks/published.py says how each was computed.
+ENTROPY = dict(FLOW_ENTROPY_RAW)
 
 
 def make_data(name, n, seed):
@@ -56,7 +60,8 @@ def make_data(name, n, seed):
         x = make_moons(n, noise=0.05, random_state=seed)[0]
     elif name == "8gaussians":  # FFJORD's recipe
         s = 1 / np.sqrt(2)
-        centres = 4 * np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (s, s), (s, -s), (-s, s), (-s, -s)])
+        centres = 4 * np.array([(1, 0), (-1, 0), (0, 1), (0, -1),
+                                (s, s), (s, -s), (-s, s), (-s, -s)])
         x = (rng.normal(size=(n, 2)) * 0.5 + centres[rng.integers(0, 8, n)]) / 1.414
     elif name == "checkerboard":  # FFJORD's recipe
         x1 = rng.uniform(size=n) * 4 - 2
@@ -139,7 +144,8 @@ def run_tf_keras(kind, train, test):
 
     tf_keras.utils.set_random_seed(0)
     model = Flow()
-    model.compile(tf_keras.optimizers.Adam(LR), loss=lambda _, log_prob: -log_prob, jit_compile=True)
+    model.compile(tf_keras.optimizers.Adam(LR), loss=lambda _, log_prob: -log_prob,
+                  jit_compile=True)
     return _keras_closures(model, train, test)
 
 
@@ -184,7 +190,9 @@ def _installed(module):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.flows_2d", description=__doc__.split("\n\n")[0],
+        epilog="Results: benchmarks/results/flows_2d.{json,csv}.")
     parser.add_argument("--long", action="store_true",
                         help="32k training points, 60 epochs, all three datasets")
     parser.add_argument("--datasets", nargs="+", choices=list(ENTROPY))
@@ -212,7 +220,8 @@ def main():
     for dataset in datasets:
         train, test = make_data(dataset, n, 0), make_data(dataset, n, 1)
         runs = {(kind, peer): run(kind, train, test)
-                for kind in ("MAF", "RealNVP", "NSF") for peer, run, kinds in peers if kind in kinds}
+                for kind in ("MAF", "RealNVP", "NSF")
+                for peer, run, kinds in peers if kind in kinds}
         times = {key: [] for key in runs}
         for _ in range(epochs):
             for key, (epoch, _) in runs.items():
@@ -237,7 +246,7 @@ def main():
 
     header = (f"{'dataset':<13}{'flow':<9}{'implementation':<23}{'NLL':>8}{'entropy':>9}"
               f"{'NLL-H':>8}{'vs tfbsl':>9}{'s/epoch':>9}{'time x':>8}")
-    print(f"\nHeld-out NLL (nats, raw scale; entropy = best possible, REFERENCE_NUMBERS.md), "
+    print(f"\nHeld-out NLL (nats, raw scale; entropy = best possible, benchmarks/published.py), "
           f"{n} train / {n} test points, {epochs} epochs, batch {BATCH}")
     print(header)
     for r in rows:

@@ -5,7 +5,8 @@
 and standard deviation. Test RMSE and test log-likelihood are reported on the
 ORIGINAL quality scale (predictions un-normalised; log-likelihood computed on
 the normalised scale minus log sigma_y), as mean +- standard error over the
-splits, beside the published rows of REFERENCE_NUMBERS.md.
+splits, beside the published rows of `benchmarks.published.UCI_WINE_RED`
+(sources: `benchmarks.published.REFERENCES`).
 
 Models (one per row):
 - tfbsl variational networks, one per estimator (reparameterization, flipout,
@@ -22,8 +23,10 @@ Models (one per row):
 The published rows used their own splits (and PBP's 40 epochs / VI's own
 settings): the comparison is of protocol, not of identical splits.
 
-    python benchmarks/uci_wine.py            # 20 splits, ~10 minutes on 2 cores
-    python benchmarks/uci_wine.py --quick    # 3 splits, fewer epochs: a smoke run
+Run from the repository root; results in benchmarks/results/uci_wine.{json,csv}:
+
+    python -m benchmarks.uci_wine            # 20 splits, ~10 minutes on 2 cores
+    python -m benchmarks.uci_wine --quick    # 3 splits, fewer epochs: a smoke run
 """
 
 import argparse
@@ -40,16 +43,13 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tfbsl  # noqa: E402
+from benchmarks.published import REFERENCES, UCI_WINE_RED  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
 HIDDEN = 50
-PUBLISHED = [  # (method, RMSE, its s.e., LL, its s.e., source) — REFERENCE_NUMBERS.md
-    ("VI (Graves 2011)", 0.646, 0.008, -0.98, 0.01, "as tabulated by Hernandez-Lobato & Adams 2015"),
-    ("PBP", 0.635, 0.008, -0.97, 0.01, "Hernandez-Lobato & Adams 2015"),
-    ("MC dropout", 0.62, 0.01, -0.93, 0.01, "Gal & Ghahramani 2016"),
-    ("deep ensembles", 0.64, 0.04, -0.94, 0.12, "Lakshminarayanan et al. 2017 (LL +- s.d.)"),
-]
+# (method, RMSE, its s.e., LL, its s.e., source, ...): benchmarks/published.py, with the papers
+PUBLISHED = UCI_WINE_RED
 
 
 def splits(num_splits, num_examples):
@@ -122,7 +122,8 @@ def evaluate_deterministic(model, x_train, y_train, x_test, y_test, y_scale):
 
 def mean_se(values):
     values = np.asarray(values)
-    return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+    se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+    return float(values.mean()), se
 
 
 def run(args):
@@ -157,8 +158,8 @@ def run(args):
             scores[name]["ll"].append(ll)
             scores[name]["seconds"].append(time.perf_counter() - start)
         print(f"split {split + 1}/{args.splits}: " + ", ".join(
-            f"{n.split(', ')[-1]} {s['rmse'][-1]:.3f}/{s['ll'][-1]:.3f}" for n, s in scores.items()),
-            flush=True)
+            f"{n.split(', ')[-1]} {s['rmse'][-1]:.3f}/{s['ll'][-1]:.3f}"
+            for n, s in scores.items()), flush=True)
     return scores
 
 
@@ -170,9 +171,9 @@ def table(scores):
         rows.append({"method": name, "rmse": rmse, "rmse_se": rmse_se, "ll": ll, "ll_se": ll_se,
                      "source": f"tfbsl, this run ({len(s['rmse'])} splits)",
                      "seconds_per_split": float(np.mean(s["seconds"]))})
-    for method, rmse, rmse_se, ll, ll_se, source in PUBLISHED:
-        rows.append({"method": method, "rmse": rmse, "rmse_se": rmse_se, "ll": ll,
-                     "ll_se": ll_se, "source": source, "seconds_per_split": None})
+    for p in PUBLISHED:
+        rows.append({"method": p.method, "rmse": p.rmse, "rmse_se": p.rmse_se, "ll": p.ll,
+                     "ll_se": p.ll_se, "source": p.source, "seconds_per_split": None})
     return rows
 
 
@@ -184,8 +185,18 @@ def markdown(rows):
     return "\n".join(lines)
 
 
+def sources():
+    """The published rows' papers, one line each, and what their ± is."""
+    keys = list(dict.fromkeys(k for p in PUBLISHED for k in p.references))
+    lines = [f"- {key}: {REFERENCES[key]}" for key in keys]
+    lines += [f"- {p.method} (± {p.spread}): {p.note}" for p in PUBLISHED if p.note]
+    return "\n".join(lines)
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.uci_wine", description=__doc__.split("\n")[0],
+        epilog="Results: benchmarks/results/uci_wine.{json,csv} (or --output).")
     parser.add_argument("--splits", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -209,6 +220,7 @@ def main():
     rows = table(run(args))
     print()
     print(markdown(rows))
+    print("\nPublished rows (benchmarks/published.py):\n" + sources())
     settings = {k: v for k, v in vars(args).items() if k != "output"}
     output = pathlib.Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)

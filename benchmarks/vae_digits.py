@@ -14,10 +14,11 @@ weights (same seed, same layer order), the optimiser and the epochs:
 Reported per method: seconds per epoch (median over epochs after the first,
 which includes tracing), held-out ELBO and its parts, and the importance-weighted
 log-likelihood (Burda et al. 2016), all with `tfbsl.vae` so both are measured
-the same way. Writes benchmarks/results/vae_digits.{json,csv}.
+the same way. Writes benchmarks/results/vae_digits.{json,csv}. Run from the
+repository root:
 
-    python benchmarks/vae_digits.py              # default: a few minutes on 2 cores
-    python benchmarks/vae_digits.py --epochs 10 --seeds 1   # smoke run
+    python -m benchmarks.vae_digits              # default: a few minutes on 2 cores
+    python -m benchmarks.vae_digits --epochs 10 --seeds 1   # smoke run
 """
 
 import argparse
@@ -131,7 +132,7 @@ class _KerasIOVAE(keras.Model):
             kl_loss = ops.mean(ops.sum(kl_loss, axis=1))
             total_loss = reconstruction_loss + kl_loss
         grads = tape.gradient(total_loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights, strict=True))
         self.total_loss_tracker.update_state(total_loss)
         self.reconstruction_loss_tracker.update_state(reconstruction_loss)
         self.kl_loss_tracker.update_state(kl_loss)
@@ -201,21 +202,27 @@ def print_table(summary, args):
     print(f"\nVAE on scikit-learn digits (8x8, binarised at 8/16), latent {args.latent_dim}, "
           f"{args.epochs} epochs, batch {args.batch_size}, {args.seeds} seed(s); "
           f"held-out nats per image (mean ± s.e. over seeds), IWAE K={args.iwae_k}")
-    header = f"| {'':<28} | {'tfbsl Sampling + fit':>22} | {'keras.io train_step':>22} | {'ratio tfbsl / keras.io':>22} |"
+    header = (f"| {'':<28} | {'tfbsl Sampling + fit':>22} | {'keras.io train_step':>22} "
+              f"| {'ratio tfbsl / keras.io':>22} |")
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    def cell(s, key):
+        return f"{s[key]:.4g} ± {s[key + '_se']:.2g}"
+
     for key, label in [("s_per_epoch", "seconds per epoch"),
                        ("first_epoch_s", "first epoch (tracing), s"),
                        ("elbo", "held-out ELBO"),
                        ("reconstruction", "  reconstruction E log p(x|z)"),
                        ("kl", "  KL"),
                        ("iwae", f"IWAE log p(x), K={args.iwae_k}")]:
-        cell = lambda s: f"{s[key]:.4g} ± {s[key + '_se']:.2g}"
-        print(f"| {label:<28} | {cell(a):>22} | {cell(b):>22} | {a[key] / b[key]:>22.3f} |")
+        print(f"| {label:<28} | {cell(a, key):>22} | {cell(b, key):>22} "
+              f"| {a[key] / b[key]:>22.3f} |")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.vae_digits", description=__doc__.split("\n")[0],
+        epilog="Results: benchmarks/results/vae_digits.{json,csv} (or --out).")
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--latent-dim", type=int, default=2)
