@@ -63,10 +63,12 @@ def _families():
 
     def vae():
         inputs = keras.Input((6,))
-        z_mean = keras.layers.Dense(2, kernel_initializer=keras.initializers.GlorotUniform(5))(inputs)
+        z_mean = keras.layers.Dense(
+            2, kernel_initializer=keras.initializers.GlorotUniform(5))(inputs)
         # exp(-30 / 2): the eps of Sampling barely moves z.
         z_log_var = keras.layers.Dense(
-            2, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(-30.0))(inputs)
+            2, kernel_initializer="zeros",
+            bias_initializer=keras.initializers.Constant(-30.0))(inputs)
         z = layers.Sampling(kl_weight=0.5, seed=6)([z_mean, z_log_var])
         outputs = keras.layers.Dense(6, kernel_initializer=keras.initializers.GlorotUniform(7))(z)
         return keras.Model(inputs, outputs)
@@ -109,7 +111,7 @@ def _one_step(strategy, build, loss, x, y, initial_weights=None):
     weights = model.get_weights()
     before = [np.array(v) for v in model.trainable_weights]
     history = model.fit(x, y, batch_size=_GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0)
-    gradients = [b - np.array(v) for b, v in zip(before, model.trainable_weights)]
+    gradients = [b - np.array(v) for b, v in zip(before, model.trainable_weights, strict=True)]
     return weights, history.history["loss"][0], gradients
 
 
@@ -123,7 +125,7 @@ def _compare(strategy, families):
         weights, loss_one, grads_one = _one_step(tf.distribute.get_strategy(), build, loss, x, y)
         _, loss_many, grads_many = _one_step(strategy, build, loss, x, y, weights)
         scale = max(float(np.max(np.abs(g))) for g in grads_one)
-        diff = max(float(np.max(np.abs(a - b))) for a, b in zip(grads_one, grads_many))
+        diff = max(float(np.max(np.abs(a - b))) for a, b in zip(grads_one, grads_many, strict=True))
         results[name] = {"loss_one_device": float(loss_one), "loss_replicas": float(loss_many),
                          "grad_max": scale, "grad_max_diff": diff}
     return results
@@ -175,7 +177,7 @@ def _outside_scope(strategy):
     x = np.ones((_GLOBAL_BATCH, 6), "float32")
     try:
         model.fit(x, np.ones((_GLOBAL_BATCH, 1), "float32"), batch_size=_GLOBAL_BATCH, verbose=0)
-    except Exception as error:  # noqa: BLE001 -- the test reads what was raised
+    except Exception as error:  # the test reads what was raised
         return {"raised": type(error).__name__, "message": str(error)[:500]}
     return {"raised": None}
 
@@ -237,13 +239,14 @@ def _worker(out_path):
     weights = reference.get_weights()
     before = [np.array(v) for v in reference.trainable_weights]
     loss_ref = reference.fit(x, y, batch_size=len(x), shuffle=False, verbose=0).history["loss"][0]
-    grads_ref = [b - np.array(v) for b, v in zip(before, reference.trainable_weights)]
+    grads_ref = [b - np.array(v) for b, v in zip(before, reference.trainable_weights, strict=True)]
     result = {"task": json.loads(os.environ["TF_CONFIG"])["task"]["index"]}
 
     def record(name, loss_value, grads):
         result[name] = {
             "loss": float(loss_value), "loss_reference": float(loss_ref),
-            "grad_max_diff": max(float(np.max(np.abs(a - b))) for a, b in zip(grads, grads_ref)),
+            "grad_max_diff": max(float(np.max(np.abs(a - b)))
+                                 for a, b in zip(grads, grads_ref, strict=True)),
         }
 
     # The workaround (README, "Several workers"): a custom step under
@@ -263,13 +266,14 @@ def _worker(out_path):
             total = (tf.nn.compute_average_loss(per_example, global_batch_size=len(x))
                      + tf.nn.scale_regularization_loss(tf.add_n(model.losses)))
         grads = tape.gradient(total, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         return total
 
     train_step = tf.function(lambda features, targets: strategy.run(step, args=(features, targets)))
     before = [np.array(v) for v in model.trainable_weights]
     total = strategy.reduce("SUM", train_step(*next(iter(dataset))), axis=None)
-    record("custom_loop", total, [b - np.array(v) for b, v in zip(before, model.trainable_weights)])
+    record("custom_loop", total,
+           [b - np.array(v) for b, v in zip(before, model.trainable_weights, strict=True)])
 
     # The bug itself: a model created in the scope, then `fit`.
     with strategy.scope():
@@ -278,7 +282,7 @@ def _worker(out_path):
     try:
         model.fit(x, y, batch_size=len(x), epochs=1, verbose=0)
         result["plain_fit"] = None
-    except Exception as error:  # noqa: BLE001 -- the test reads what was raised
+    except Exception as error:  # the test reads what was raised
         result["plain_fit"] = f"{type(error).__name__}: {str(error)[:200]}"
 
     # The fix: with `tfbsl.distribute.enable_multi_worker_fit()`, plain `fit`
@@ -296,7 +300,7 @@ def _worker(out_path):
               callbacks=[keras.callbacks.LambdaCallback(
                   on_train_batch_end=lambda _, logs: batch_logs.append(float(logs["loss"])))])
     record("patched_fit", batch_logs[0],
-           [b - np.array(v) for b, v in zip(before, model.trainable_weights)])
+           [b - np.array(v) for b, v in zip(before, model.trainable_weights, strict=True)])
     result["patched_evaluate"] = float(model.evaluate(x, y, batch_size=len(x), verbose=0))
     result["reference_evaluate"] = float(reference.evaluate(x, y, batch_size=len(x), verbose=0))
     predicted = model.predict(x, batch_size=4, verbose=0)

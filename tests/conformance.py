@@ -18,7 +18,8 @@ def reset_seeds(model, value=1234):
         for generator in getattr(layer, "_seed_generators", []) or []:
             state = generator.state
             generator.state.assign(
-                np.array([0, value], dtype=state.dtype.name if hasattr(state.dtype, "name") else state.dtype)
+                np.array([0, value],
+                         dtype=state.dtype.name if hasattr(state.dtype, "name") else state.dtype)
             )
 
 
@@ -47,14 +48,14 @@ def check_model_conformance(model, x, y, loss="mse", tmp_path=None, epochs=2,
     loaded = keras.saving.load_model(path, safe_mode=safe_mode)
 
     assert len(model.weights) == len(loaded.weights)
-    for a, b in zip(model.weights, loaded.weights):
+    for a, b in zip(model.weights, loaded.weights, strict=True):
         np.testing.assert_array_equal(
             keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b),
             err_msg=f"weight {a.path} changed through .keras save/load",
         )
     reset_seeds(model)
     reset_seeds(loaded)
-    for a, b in zip(_outputs(model, x), _outputs(loaded, x)):
+    for a, b in zip(_outputs(model, x), _outputs(loaded, x), strict=True):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
     # A reloaded model keeps training, jit-compiled.
     loaded.compile(optimizer="adam", loss=loss, jit_compile=True)

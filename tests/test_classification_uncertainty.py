@@ -101,7 +101,8 @@ def test_brier_nll_and_auroc_against_references():
 def test_predict_proba_mc_on_a_bayesian_classifier():
     model = keras.Sequential([
         keras.Input((4,)),
-        tfbsl.layers.DenseFlipout(3, seed=1, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(0.5)),
+        tfbsl.layers.DenseFlipout(
+            3, seed=1, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(0.5)),
         tfbsl.layers.Categorical(3),
     ])
     x = np.random.default_rng(2).normal(size=(10, 4)).astype("float32")

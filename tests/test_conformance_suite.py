@@ -25,7 +25,7 @@ within the test budget (2 cores).
 
 import dataclasses
 import os
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -74,10 +74,10 @@ class Case:
     make: Callable[[], keras.Layer]
     input_shape: tuple
     loss: object = "mse"
-    y: Optional[Callable] = None
-    pre: Optional[Callable[[], list]] = None
+    y: Callable | None = None
+    pre: Callable[[], list] | None = None
     input_dtype: str = "float32"
-    layer_test: Optional[dict] = dataclasses.field(default_factory=dict)
+    layer_test: dict | None = dataclasses.field(default_factory=dict)
     skip_reason: str = ""
     skip_styles: dict = dataclasses.field(default_factory=dict)
 
@@ -141,7 +141,8 @@ REGISTRY = {
                                             "functional_jit")}),
     # VAE.
     "Sampling": Case(lambda: L.Sampling(seed=1), (4,), pre=lambda: [L.IndependentNormal(2)],
-                     layer_test=None, skip_reason="run_layer_test in test_sampling.py (pair input)"),
+                     layer_test=None,
+                     skip_reason="run_layer_test in test_sampling.py (pair input)"),
     # Flows: blocks map data to the base side; the flow returns log p(x).
     "MaskedAutoregressive": Case(lambda: L.MaskedAutoregressive((8,)), (3,)),
     "SplineAutoregressive": Case(lambda: L.SplineAutoregressive((8,), bins=4), (3,)),

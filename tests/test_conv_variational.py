@@ -9,9 +9,14 @@ from keras.src import testing
 import tfbsl
 from tests.conformance import check_model_conformance, reset_seeds
 from tfbsl.layers import (
-    Conv1DVariational, Conv2DTransposeVariational, Conv2DVariational,
-    Conv3DVariational, Convolution1DFlipout, Convolution2DFlipout,
-    Convolution2DLocalReparameterization, Convolution2DReparameterization,
+    Conv1DVariational,
+    Conv2DTransposeVariational,
+    Conv2DVariational,
+    Conv3DVariational,
+    Convolution1DFlipout,
+    Convolution2DFlipout,
+    Convolution2DLocalReparameterization,
+    Convolution2DReparameterization,
 )
 
 ESTIMATORS = ["reparameterization", "flipout", "local_reparameterization"]
@@ -95,7 +100,7 @@ def test_conformance_1d_and_channels_first_jit_compiled(tmp_path):
     path = tmp_path / "cf.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
-    for a, b in zip(model.weights, loaded.weights):
+    for a, b in zip(model.weights, loaded.weights, strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     reset_seeds(model)
     reset_seeds(loaded)

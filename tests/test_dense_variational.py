@@ -10,8 +10,12 @@ from keras.src import testing
 import tfbsl
 from tests.conformance import check_layer_conformance, check_model_conformance, reset_seeds
 from tfbsl.layers import (
-    DenseFlipout, DenseLocalReparameterization, DenseReparameterization,
-    DenseVariational, MultivariateNormalTriL, VariableLayer,
+    DenseFlipout,
+    DenseLocalReparameterization,
+    DenseReparameterization,
+    DenseVariational,
+    MultivariateNormalTriL,
+    VariableLayer,
 )
 
 tfd = tfp.distributions
@@ -38,7 +42,8 @@ class DenseVariationalLayerTest(testing.TestCase):
         for cls, kwargs, trainable in [
             (DenseFlipout, {"units": 2, "prior": "scale_mixture"}, 2),
             (DenseReparameterization, {"units": 2, "prior": tfbsl.priors.TrainableNormal()}, 3),
-            (DenseLocalReparameterization, {"units": 2, "prior": tfbsl.priors.Normal(scale=0.5)}, 2),
+            (DenseLocalReparameterization,
+             {"units": 2, "prior": tfbsl.priors.Normal(scale=0.5)}, 2),
             (DenseVariational, {"units": 2, "make_posterior_fn": tfbsl.posteriors.mean_field,
                                 "make_prior_fn": tfbsl.priors.trainable}, 2),
         ]:
@@ -77,7 +82,7 @@ def _layer_with_posterior(estimator, loc, scale, units=4, input_dim=3, **kwargs)
 def _draws(layer, x, n):
     """`n` calls of `layer` on `x`, jit-compiled: (outputs, KL losses) stacked."""
     step = tf.function(lambda: (layer(x), layer.losses[0]), jit_compile=True)
-    outputs, losses = zip(*(step() for _ in range(n)))
+    outputs, losses = zip(*(step() for _ in range(n)), strict=True)
     return np.stack(outputs), np.array(losses)
 
 
@@ -168,7 +173,7 @@ def test_flipout_and_local_reparameterization_lower_gradient_variance():
         layer = _layer_with_posterior(estimator, loc, scale)
 
         @tf.function(jit_compile=True)
-        def gradient():
+        def gradient(layer=layer):  # bound now, though it is only called in this iteration
             with tf.GradientTape() as tape:
                 loss = tf.reduce_mean((layer(x) - y) ** 2)
             return tape.gradient(loss, layer.posterior.loc)
@@ -221,7 +226,7 @@ def test_three_layer_network_fits_and_is_uncertain_away_from_data(estimator, tmp
     path = tmp_path / "bnn.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
-    for a, b in zip(model.weights, loaded.weights):
+    for a, b in zip(model.weights, loaded.weights, strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     reset_seeds(model)
     reset_seeds(loaded)
@@ -244,7 +249,8 @@ def test_full_covariance_posterior_trains(tmp_path):
     rng = np.random.default_rng(7)
     x = rng.normal(size=(256, 2)).astype("float32")
     y = (x @ np.array([[1.5], [-2.0]]) + 0.5 + 0.1 * rng.normal(size=(256, 1))).astype("float32")
-    model = keras.Sequential([keras.Input((2,)), DenseVariational(1, posterior_tril, kl_weight=1 / 256)])
+    model = keras.Sequential(
+        [keras.Input((2,)), DenseVariational(1, posterior_tril, kl_weight=1 / 256)])
     model.compile(keras.optimizers.Adam(0.05), "mse", jit_compile=True)
     history = model.fit(x, y, epochs=60, batch_size=64, verbose=0)
     assert history.history["loss"][-1] < 0.2 * history.history["loss"][0]
@@ -293,7 +299,8 @@ def test_bad_input_gets_a_clear_value_error():
         (lambda: tfbsl.priors.Normal(scale=0.0), "scale"),
         (lambda: tfbsl.priors.Normal(scale=-1.0), "scale"),
         (lambda: tfbsl.priors.ScaleMixtureNormal(pi=1.5), "pi"),
-        (lambda: DenseVariational(2, prior="normal", make_prior_fn=tfbsl.priors.trainable), "not both"),
+        (lambda: DenseVariational(2, prior="normal", make_prior_fn=tfbsl.priors.trainable),
+         "not both"),
         (lambda: DenseFlipout(2, estimator="reparameterization"), "estimator"),
         (lambda: DenseVariational(2).build((None, None)), "last dimension"),
     ]

@@ -4,11 +4,13 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras.src import testing
 
-import tfbsl
-from tests.conformance import check_layer_conformance
 from tfbsl.layers import (
-    Categorical, IndependentBernoulli, IndependentNormal,
-    MultivariateNormalTriL, OneHotCategorical, VariableLayer,
+    Categorical,
+    IndependentBernoulli,
+    IndependentNormal,
+    MultivariateNormalTriL,
+    OneHotCategorical,
+    VariableLayer,
 )
 
 tfd = tfp.distributions
@@ -42,7 +44,8 @@ RNG = np.random.default_rng(1)
 
 
 @pytest.mark.parametrize("layer,dist_fn,n", [
-    (IndependentNormal(2), lambda p: tfd.Independent(tfd.Normal(p[:, :2], tf.nn.softplus(p[:, 2:])), 1), 4),
+    (IndependentNormal(2),
+     lambda p: tfd.Independent(tfd.Normal(p[:, :2], tf.nn.softplus(p[:, 2:])), 1), 4),
     (IndependentBernoulli(3), lambda p: tfd.Independent(tfd.Bernoulli(logits=p), 1), 3),
     (OneHotCategorical(3), lambda p: tfd.OneHotCategorical(logits=p), 3),
     (MultivariateNormalTriL(2), lambda p: tfd.MultivariateNormalTriL(
@@ -53,7 +56,8 @@ def test_log_prob_matches_tfp(layer, dist_fn, n):
     out = layer(params)
     reference = dist_fn(params)
     sample = reference.sample(seed=(1, 2))
-    np.testing.assert_allclose(out.log_prob(sample), reference.log_prob(sample), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out.log_prob(sample), reference.log_prob(sample),
+                               rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(out.mean(), reference.mean(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(out), reference.mean(), rtol=1e-5, atol=1e-6)
 
@@ -80,7 +84,8 @@ def test_wrong_number_of_parameters_is_a_value_error():
 def test_sample_convert_to_tensor_is_seeded():
     params = np.zeros((2000, 2), "float32")
     a = np.asarray(IndependentNormal(1, convert_to_tensor_fn="sample", seed=3)(params))
-    b = np.asarray(IndependentNormal(1, convert_to_tensor_fn=tfd.Distribution.sample, seed=3)(params))
+    b = np.asarray(
+        IndependentNormal(1, convert_to_tensor_fn=tfd.Distribution.sample, seed=3)(params))
     np.testing.assert_array_equal(a, b)
     # softplus(0) = log 2 is the scale: sample std within 5 standard errors.
     assert abs(a.std() - np.log(2.0)) < 5 * np.log(2.0) / np.sqrt(2 * len(a))

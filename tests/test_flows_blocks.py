@@ -11,8 +11,14 @@ from scipy import stats
 
 from tests.conformance import check_model_conformance
 from tfbsl.layers import (
-    ActNorm, AffineCoupling, AutoregressiveNetwork, MaskedAutoregressive,
-    NormalizingFlow, Permute, SplineAutoregressive, SplineCoupling,
+    ActNorm,
+    AffineCoupling,
+    AutoregressiveNetwork,
+    MaskedAutoregressive,
+    NormalizingFlow,
+    Permute,
+    SplineAutoregressive,
+    SplineCoupling,
 )
 
 tfd = tfp.distributions
@@ -71,7 +77,8 @@ def test_block_change_of_variables_and_inverse(name):
         flow.log_prob(x, context), _autodiff_log_prob(flow, x, context), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(flow.forward(flow.inverse(x, context), context), x, atol=1e-4)
     np.testing.assert_allclose(flow.inverse(flow.forward(x, context), context), x, atol=1e-4)
-    np.testing.assert_allclose(flow.blocks[0](x, context=context), flow.inverse(x, context), atol=1e-6)
+    np.testing.assert_allclose(flow.blocks[0](x, context=context), flow.inverse(x, context),
+                               atol=1e-6)
 
 
 @pytest.mark.slow
@@ -79,8 +86,9 @@ def test_stacked_conditional_flow_change_of_variables_and_inverse():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(16, 4)).astype("float32")
     context = rng.normal(size=(16, 3)).astype("float32")
-    flow = _flow([factory() for factory in BLOCKS.values() if factory is not BLOCKS["permute_list"]],
-                 x, context)
+    flow = _flow(
+        [factory() for factory in BLOCKS.values() if factory is not BLOCKS["permute_list"]],
+        x, context)
     log_prob = flow.log_prob(x, context)
     np.testing.assert_allclose(log_prob, _autodiff_log_prob(flow, x, context), rtol=1e-4, atol=1e-4)
     z, log_det = flow.inverse_and_log_det(x, context)
@@ -173,7 +181,8 @@ def test_conditional_flow_model_conforms(tmp_path):
     # leaving them out here keeps the suite's XLA compile time down.
     x = RNG.normal(size=(64, 3)).astype("float32")
     c = RNG.normal(size=(64, 2)).astype("float32")
-    blocks = [ActNorm(), MaskedAutoregressive((8,)), Permute("random", seed=1), AffineCoupling((8,))]
+    blocks = [ActNorm(), MaskedAutoregressive((8,)), Permute("random", seed=1),
+              AffineCoupling((8,))]
     x_in, c_in = keras.Input((3,)), keras.Input((2,))
     model = keras.Model([x_in, c_in], NormalizingFlow(blocks)(x_in, context=c_in))
     loaded = check_model_conformance(

@@ -65,7 +65,8 @@ def test_maf_and_spline_flow_beat_a_gaussian_on_two_moons(tmp_path):
         model.save(path)
         loaded = keras.saving.load_model(path)
         reloaded = loaded.layers[-1]
-        np.testing.assert_allclose(reloaded.log_prob(test), flow.log_prob(test), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(reloaded.log_prob(test), flow.log_prob(test),
+                                   rtol=1e-5, atol=1e-5)
         samples = reloaded.sample(2000, seed=0).numpy()
         # Samples land where the data are: their held-out-model NLL is close.
         assert -np.mean(flow.log_prob(samples)) < nll + 0.5

@@ -7,7 +7,9 @@ import tensorflow_probability as tfp
 import tfbsl
 from tests.conformance import check_model_conformance
 from tfbsl.layers import (
-    Categorical, IndependentBernoulli, IndependentNormal,
+    Categorical,
+    IndependentBernoulli,
+    IndependentNormal,
 )
 
 tfd = tfp.distributions

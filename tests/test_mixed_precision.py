@@ -13,8 +13,14 @@ from keras.src import testing
 
 import tfbsl
 from tfbsl.layers import (
-    ActNorm, Conv2DVariational, DenseVariational, IndependentNormal,
-    MaskedAutoregressive, NormalizingFlow, Permute, Sampling,
+    ActNorm,
+    Conv2DVariational,
+    DenseVariational,
+    IndependentNormal,
+    MaskedAutoregressive,
+    NormalizingFlow,
+    Permute,
+    Sampling,
 )
 
 _POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -87,7 +93,8 @@ def _flow():
     flow = NormalizingFlow([ActNorm(), MaskedAutoregressive((16,)), Permute(),
                             MaskedAutoregressive((16,))])
     zeros = np.zeros(2 * _N, "float32")
-    return keras.Model(inputs, flow(inputs)), _flow_nll, (x[:_N], zeros[:_N], x[_N:], zeros[_N:]), 10
+    data = (x[:_N], zeros[:_N], x[_N:], zeros[_N:])
+    return keras.Model(inputs, flow(inputs)), _flow_nll, data, 10
 
 
 _FAMILIES = {"dense_and_head": _dense_and_head, "conv": _conv, "vae": _vae, "flow": _flow}

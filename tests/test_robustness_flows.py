@@ -11,8 +11,14 @@ import pytest
 import tensorflow as tf
 
 from tfbsl.layers import (
-    ActNorm, AffineCoupling, AutoregressiveNetwork, MaskedAutoregressive,
-    NormalizingFlow, Permute, SplineAutoregressive, SplineCoupling,
+    ActNorm,
+    AffineCoupling,
+    AutoregressiveNetwork,
+    MaskedAutoregressive,
+    NormalizingFlow,
+    Permute,
+    SplineAutoregressive,
+    SplineCoupling,
 )
 
 X = np.random.default_rng(0).normal(size=(8, 2)).astype("float32") * 2 + 1
@@ -103,11 +109,14 @@ def test_one_dimensional_data_is_refused_with_the_shape_expected(name):
         NormalizingFlow([BLOCKS[name]()])(np.zeros(100, "float32"))
     flow = _built(BLOCKS[name]())
     for call in (flow, flow.log_prob, flow.blocks[0]):
-        with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, 2\).*inputs.shape=\(100,\)"):
+        with pytest.raises(ValueError,
+                           match=r"expects inputs of shape \(batch, 2\).*inputs.shape=\(100,\)"):
             call(np.zeros(100, "float32"))
-    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, 2\).*inputs.shape=\(4, 3, 2\)"):
+    with pytest.raises(ValueError,
+                       match=r"expects inputs of shape \(batch, 2\).*inputs.shape=\(4, 3, 2\)"):
         flow(np.zeros((4, 3, 2), "float32"))
-    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, features\).*inputs.shape=\(4, 3, 2\)"):
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, features\)"
+                                         r".*inputs.shape=\(4, 3, 2\)"):
         BLOCKS[name]()(np.zeros((4, 3, 2), "float32"))
 
 
@@ -117,9 +126,11 @@ def test_other_width_than_built_is_refused_through_a_model():
     model = keras.Model(x_in, flow(x_in))
     with pytest.raises(ValueError, match=r"\(4, 3\)"):
         model(np.zeros((4, 3), "float32"))
-    with pytest.raises(ValueError, match=r"NormalizingFlow was built for inputs with 2 features.*\(4, 3\)"):
+    with pytest.raises(ValueError,
+                       match=r"NormalizingFlow was built for inputs with 2 features.*\(4, 3\)"):
         flow(np.zeros((4, 3), "float32"))
-    with pytest.raises(ValueError, match=r"MaskedAutoregressive was built for inputs with 2 features"):
+    with pytest.raises(ValueError,
+                       match=r"MaskedAutoregressive was built for inputs with 2 features"):
         NormalizingFlow([flow.blocks[0]])(np.zeros((4, 3), "float32"))
 
 
@@ -169,7 +180,8 @@ def test_sample_context_rows_must_be_one_or_n():
 
 def test_every_int64_seed_draws_its_own_stream():
     flow = _built(Permute())
-    draws = {seed: flow.sample(4, seed=seed).numpy() for seed in (0, 2**32, 2**40, -1, 2**63 - 1, 5)}
+    draws = {seed: flow.sample(4, seed=seed).numpy()
+             for seed in (0, 2**32, 2**40, -1, 2**63 - 1, 5)}
     for a in draws:
         for b in draws:
             assert (a == b) == np.array_equal(draws[a], draws[b]), (a, b)
@@ -240,8 +252,10 @@ def test_blocks_first_called_inside_fit(name):
 
 def test_numpy_ints_and_single_hidden_units_are_accepted():
     layers = [
-        MaskedAutoregressive(np.int64(4)), AffineCoupling(4), SplineCoupling([np.int32(4)], bins=np.int64(3)),
-        SplineAutoregressive(4, bins=np.int32(3), bound=np.float32(2.0)), Permute([np.int64(1), np.int64(0)]),
+        MaskedAutoregressive(np.int64(4)), AffineCoupling(4),
+        SplineCoupling([np.int32(4)], bins=np.int64(3)),
+        SplineAutoregressive(4, bins=np.int32(3), bound=np.float32(2.0)),
+        Permute([np.int64(1), np.int64(0)]),
         Permute("random", seed=np.int64(3)), ActNorm(epsilon=np.float32(1e-5)),
         AutoregressiveNetwork(np.int64(2), hidden_units=np.int64(4)),
     ]

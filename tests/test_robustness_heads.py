@@ -12,8 +12,14 @@ import tensorflow_probability as tfp
 
 import tfbsl
 from tfbsl.layers import (
-    Categorical, DistributionLambda, IndependentBernoulli, IndependentNormal,
-    MultivariateNormalTriL, OneHotCategorical, Sampling, VariableLayer,
+    Categorical,
+    DistributionLambda,
+    IndependentBernoulli,
+    IndependentNormal,
+    MultivariateNormalTriL,
+    OneHotCategorical,
+    Sampling,
+    VariableLayer,
 )
 
 tfd = tfp.distributions
@@ -73,7 +79,8 @@ def test_sample_axes_are_for_the_distribution_itself():
     out = IndependentNormal(2)(_params(4))
     draws = out.distribution.sample(3, seed=(1, 2))
     assert out.distribution.log_prob(draws).shape == (3, 4)
-    with pytest.raises(ValueError, match=r"\(4, 2\).*\.distribution\.log_prob.*value.shape=\(3, 4, 2\)"):
+    with pytest.raises(ValueError,
+                       match=r"\(4, 2\).*\.distribution\.log_prob.*value.shape=\(3, 4, 2\)"):
         out.log_prob(draws)
 
 
@@ -214,7 +221,8 @@ def test_a_built_head_refuses_another_width(name):
     make, width, _ = HEADS[name]
     head = make()
     head(np.zeros((2, width), "float32"))
-    with pytest.raises(ValueError, match=rf"needs .* = {width} parameters.*inputs.shape=\(2, {width + 1}\)"):
+    with pytest.raises(ValueError,
+                       match=rf"needs .* = {width} parameters.*inputs.shape=\(2, {width + 1}\)"):
         head(np.zeros((2, width + 1), "float32"))
 
 
@@ -239,5 +247,6 @@ def test_variable_layer_takes_numpy_shapes():
 
 def test_distribution_lambda_returning_a_tensor_is_a_type_error():
     layer = DistributionLambda(lambda t: t * 2)
-    with pytest.raises(TypeError, match=r"`make_distribution_fn` must return a `tfd.Distribution`.*EagerTensor"):
+    with pytest.raises(TypeError, match=r"`make_distribution_fn` must return a `tfd.Distribution`"
+                                        r".*EagerTensor"):
         layer(np.zeros((2, 2), "float32"))

@@ -133,7 +133,8 @@ def test_numpy_integer_seed_and_units_are_accepted():
 def test_wrong_width_names_the_layer_and_widths():
     layer = L.DenseVariational(2, name="my_bayes")
     layer(X)
-    with pytest.raises(ValueError, match=r"my_bayes.*expected axis -1 of input shape to have value 3"):
+    with pytest.raises(ValueError,
+                       match=r"my_bayes.*expected axis -1 of input shape to have value 3"):
         layer(np.zeros((2, 5), "float32"))
 
 

@@ -7,7 +7,10 @@ from keras.src import testing
 
 from tests.conformance import check_model_conformance
 from tfbsl.layers import (
-    IndependentNormal, MultivariateNormalTriL, Sampling, VariableLayer,
+    IndependentNormal,
+    MultivariateNormalTriL,
+    Sampling,
+    VariableLayer,
 )
 
 tfd = tfp.distributions
@@ -156,7 +159,8 @@ def test_sequential_model():
     (lambda: Sampling()(np.zeros((2, 3), "float32")),
      r"pair `\[z_mean, z_log_var\]`.*Received: a single .*\(2, 3\)"),
     (lambda: Sampling()([np.zeros((2, 3), "float32")] * 3), r"pair"),
-    (lambda: Sampling(kl_weight=-1.0), r"`kl_weight` must be a finite number >= 0. Received: kl_weight=-1.0"),
+    (lambda: Sampling(kl_weight=-1.0),
+     r"`kl_weight` must be a finite number >= 0. Received: kl_weight=-1.0"),
     (lambda: Sampling(free_bits=float("nan")), r"free_bits"),
     (lambda: Sampling(inference_mode="median"), r"inference_mode.*median"),
     (lambda: Sampling(prior=tfd.Normal(0.0, 1.0)), r"`prior` must be None .*Keras layer"),

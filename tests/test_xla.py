@@ -26,7 +26,8 @@ def test_materialized_is_the_identity_eager_and_compiled(dtype):
     for out in (materialized(x, anchor), compiled(x, anchor)):
         assert out.dtype == x.dtype
         np.testing.assert_array_equal(tf.cast(out, "float32"), tf.cast(x, "float32"))
-        assert np.array_equal(np.signbit(tf.cast(out, "float32")), np.signbit(tf.cast(x, "float32")))
+        assert np.array_equal(np.signbit(tf.cast(out, "float32")),
+                              np.signbit(tf.cast(x, "float32")))
 
 
 def test_materialized_passes_gradients_unchanged():

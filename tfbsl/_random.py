@@ -10,9 +10,9 @@ picks on TensorFlow where the model allows it) the generator is
 ThreeFry-2x32, whose 32-bit arithmetic vectorises where Philox's 64-bit
 products do not (524k uniforms: 1.1 against 1.6 ms on CPU here; a 512-wide
 reparameterization train step about 20% faster); elsewhere it is Philox, as
-TensorFlow's non-XLA kernels implement only that one. Both are Random123 generators; a given seed draws
-the same numbers in every compiled run and in every eager run, but not the
-same numbers in the two.
+TensorFlow's non-XLA kernels implement only that one. Both are Random123
+generators; a given seed draws the same numbers in every compiled run and in
+every eager run, but not the same numbers in the two.
 
 Under `tf.distribute` (e.g. `MirroredStrategy`) a layer's `SeedGenerator`
 state is a mirrored variable, so every replica would draw the same noise for

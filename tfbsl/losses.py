@@ -4,7 +4,9 @@ import keras
 from keras import ops
 
 from tfbsl.layers.distribution_layers import (
-    align_value, attach_distribution, get_distribution,
+    align_value,
+    attach_distribution,
+    get_distribution,
 )
 
 _FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")

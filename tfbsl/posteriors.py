@@ -22,8 +22,8 @@ import tensorflow_probability as tfp
 
 from tfbsl import _checks
 from tfbsl._serialization import FromConfig
-from tfbsl.priors import _SIGNATURE as priors_signature
 from tfbsl.layers.distribution_layers import DistributionLambda, VariableLayer, attach_distribution
+from tfbsl.priors import _SIGNATURE as priors_signature
 
 tfd = tfp.distributions
 

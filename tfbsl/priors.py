@@ -76,6 +76,10 @@ class Normal(FromConfig):
         return {"loc": self.loc, "scale": self.scale}
 
 
+# The narrow component's default scale, exp(-6) (Blundell et al., 2015).
+_DEFAULT_SCALE2 = math.exp(-6)
+
+
 @keras.saving.register_keras_serializable(package="tfbsl")
 class ScaleMixtureNormal(FromConfig):
     """Scale-mixture prior of Blundell et al. (2015), "Weight Uncertainty in
@@ -94,7 +98,7 @@ class ScaleMixtureNormal(FromConfig):
     ```
     """
 
-    def __init__(self, pi=0.5, scale1=1.0, scale2=math.exp(-6)):
+    def __init__(self, pi=0.5, scale1=1.0, scale2=_DEFAULT_SCALE2):
         self.pi = _checks.check_open_unit("pi", pi)
         self.scale1 = _checks.check_positive_finite("scale1", scale1)
         self.scale2 = _checks.check_positive_finite("scale2", scale2)

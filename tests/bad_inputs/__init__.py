@@ -7,7 +7,7 @@ contain (the argument's name as the user wrote it and the value received).
 """
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,8 +8,14 @@ import tensorflow_probability as tfp
 
 from tests.bad_inputs import rows
 from tfbsl.layers import (
-    ActNorm, AffineCoupling, AutoregressiveNetwork, MaskedAutoregressive,
-    NormalizingFlow, Permute, SplineAutoregressive, SplineCoupling,
+    ActNorm,
+    AffineCoupling,
+    AutoregressiveNetwork,
+    MaskedAutoregressive,
+    NormalizingFlow,
+    Permute,
+    SplineAutoregressive,
+    SplineCoupling,
 )
 
 X = np.zeros((4, 2), "float32")   # a batch of 4 two-feature examples

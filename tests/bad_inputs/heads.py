@@ -8,8 +8,14 @@ import tensorflow_probability as tfp
 
 from tests.bad_inputs import rows
 from tfbsl.layers import (
-    Categorical, DistributionLambda, IndependentBernoulli, IndependentNormal,
-    MultivariateNormalTriL, OneHotCategorical, Sampling, VariableLayer,
+    Categorical,
+    DistributionLambda,
+    IndependentBernoulli,
+    IndependentNormal,
+    MultivariateNormalTriL,
+    OneHotCategorical,
+    Sampling,
+    VariableLayer,
 )
 from tfbsl.losses import NegativeLogLikelihood
 

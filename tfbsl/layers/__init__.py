@@ -21,7 +21,6 @@ from tfbsl.layers.dense_variational import (  # noqa: F401
     DenseReparameterization,
     DenseVariational,
 )
-
 from tfbsl.layers.distribution_layers import (  # noqa: F401
     Categorical,
     DistributionLambda,

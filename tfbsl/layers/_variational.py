@@ -194,7 +194,8 @@ class _Variational(keras.Layer):
         k = self._kernel_numel
         parts = zip(_split(q, k), _split(p, k),
                     (None, None) if weights is None else (weights[:k], weights[k:]),
-                    (self.kernel_divergence_fn, self.bias_divergence_fn))
+                    (self.kernel_divergence_fn, self.bias_divergence_fn),
+                    strict=True)
         total = 0.0
         for q_part, p_part, w_part, fn in parts:
             if fn is not None and q_part is not None:

@@ -9,7 +9,8 @@ from keras import ops
 from tfbsl import _checks, _random
 from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight
 from tfbsl.layers.distribution_layers import (
-    _float32_under_mixed_precision, get_distribution,
+    _float32_under_mixed_precision,
+    get_distribution,
 )
 
 tfd = tfp.distributions
@@ -235,7 +236,7 @@ def _check_input_shapes(input_shape):
             f"z_log_var.shape={log_var_shape}"
         )
     compatible = len(mean_shape) == len(log_var_shape) and all(
-        a is None or b is None or a == b for a, b in zip(mean_shape, log_var_shape)
+        a is None or b is None or a == b for a, b in zip(mean_shape, log_var_shape, strict=True)
     )
     if not compatible:
         raise ValueError(

@@ -125,4 +125,5 @@ class _FlowBlock(keras.Layer):
     def _inverse(self, x, context):
         """`_inverse_and_log_det` of checked inputs."""
         bijector = self._bijector(context)
-        return bijector.inverse(x), ops.cast(bijector.inverse_log_det_jacobian(x, event_ndims=1), "float32")
+        return bijector.inverse(x), ops.cast(
+            bijector.inverse_log_det_jacobian(x, event_ndims=1), "float32")

@@ -84,7 +84,8 @@ class ActNorm(_FlowBlock):
 
     def _initialize(self, mean, variance):
         self.loc.assign(ops.cast(mean, self.loc.dtype))
-        self.log_scale.assign(ops.cast(0.5 * ops.log(variance + self.epsilon), self.log_scale.dtype))
+        self.log_scale.assign(
+            ops.cast(0.5 * ops.log(variance + self.epsilon), self.log_scale.dtype))
         self.initialized.assign(True)
         return tf.constant(True)
 

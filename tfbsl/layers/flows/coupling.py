@@ -51,7 +51,8 @@ class _Coupling(_FlowBlock):
         for layer in self.conditioner:
             h = layer(h)
         return self._elementwise(
-            ops.reshape(h, (*ops.shape(x0)[:-1], self.event_size - self.num_masked, self._params())))
+            ops.reshape(
+                h, (*ops.shape(x0)[:-1], self.event_size - self.num_masked, self._params())))
 
     def _inverse(self, x, context):
         # What tfb.RealNVP computes for `inverse` and for its log-det, with

@@ -6,7 +6,11 @@ from keras import ops
 
 from tfbsl import _checks
 from tfbsl.layers.flows._block import (
-    as_compute_dtype, build_shapes, check_context, check_hidden_units, check_inputs_shape,
+    as_compute_dtype,
+    build_shapes,
+    check_context,
+    check_hidden_units,
+    check_inputs_shape,
 )
 
 _ORDERS = ("left-to-right", "right-to-left")
@@ -74,7 +78,8 @@ class AutoregressiveNetwork(keras.Layer):
         check_inputs_shape(self, inputs.shape, self.event_size, rank=None)
         context = check_context(self, context, self.context_size)
         h = inputs
-        for i, (mask, kernel, bias) in enumerate(zip(self._masks, self._kernels, self._biases)):
+        layer_params = zip(self._masks, self._kernels, self._biases, strict=True)
+        for i, (mask, kernel, bias) in enumerate(layer_params):
             h = ops.matmul(h, kernel * ops.convert_to_tensor(mask, kernel.dtype)) + bias
             if self._context_kernels:
                 h = h + ops.matmul(context, self._context_kernels[i])
@@ -112,7 +117,7 @@ def _made_masks(event_size, hidden_units, input_order, params):
         degrees.append(np.arange(units) % max(1, event_size - 1) + 1)
     masks = [
         (d_out[None, :] >= d_in[:, None]).astype("float32")
-        for d_in, d_out in zip(degrees[:-1], degrees[1:])
+        for d_in, d_out in zip(degrees[:-1], degrees[1:], strict=True)
     ]
     out = (degrees_in[None, :] > degrees[-1][:, None]).astype("float32")
     # Output unit i * params + p belongs to dimension i.

@@ -8,7 +8,11 @@ from tfbsl import _checks
 from tfbsl._random import int_seed, tfp_seed
 from tfbsl.layers.distribution_layers import _float32_under_mixed_precision, get_distribution
 from tfbsl.layers.flows._block import (
-    _FlowBlock, as_compute_dtype, build_shapes, check_context, check_inputs_shape,
+    _FlowBlock,
+    as_compute_dtype,
+    build_shapes,
+    check_context,
+    check_inputs_shape,
 )
 
 tfd = tfp.distributions
