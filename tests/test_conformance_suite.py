@@ -206,9 +206,9 @@ def _functional(case):
     return keras.Model(inputs, h)
 
 
-@keras.saving.register_keras_serializable(package="tfbsl_tests")
-class Subclassed(keras.Model):
-    """A user's model: layers made in `__init__`, used in `call`."""
+class _Stack:
+    """A user's class that makes its layers in `__init__`, calls them in
+    `call` and saves them in its config."""
 
     def __init__(self, stack, **kwargs):
         super().__init__(**kwargs)
@@ -230,26 +230,13 @@ class Subclassed(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="tfbsl_tests")
-class UserBlock(keras.Layer):
+class Subclassed(_Stack, keras.Model):
+    """A user's subclassed model."""
+
+
+@keras.saving.register_keras_serializable(package="tfbsl_tests")
+class UserBlock(_Stack, keras.Layer):
     """A user's layer holding tfbsl layers (built when the block is)."""
-
-    def __init__(self, stack, **kwargs):
-        super().__init__(**kwargs)
-        self.stack = list(stack)
-
-    def call(self, x):
-        for layer in self.stack:
-            x = layer(x)
-        return x
-
-    def get_config(self):
-        return {**super().get_config(),
-                "stack": [keras.saving.serialize_keras_object(s) for s in self.stack]}
-
-    @classmethod
-    def from_config(cls, config):
-        stack = [keras.saving.deserialize_keras_object(s) for s in config.pop("stack")]
-        return cls(stack, **config)
 
 
 MODEL_STYLES = {
