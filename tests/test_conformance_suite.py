@@ -16,7 +16,9 @@ training loop (first call inside the function), eager calls, `fit` /
 A class's first registry entry runs every style; further entries of the same
 class (other estimators, priors, posteriors) run `_VARIANT_STYLES`, those in
 which a prior or an estimator has behaved differently (graphs left behind,
-XLA, eager draws). The `tfp.layers`-named twins of a generic layer
+eager draws); each estimator and prior is fit jit-compiled in
+`test_dense_variational.py`, `test_conv_variational.py` and
+`test_robustness_variational.py`. The `tfp.layers`-named twins of a generic layer
 (`DenseFlipout`, `Convolution2DReparameterization`, ...) differ from it only
 in their constructor, so they run `_TWIN_STYLES`: construction, config and
 `.keras` round trip, and `run_layer_test`. Together this keeps the suite
@@ -353,7 +355,7 @@ STYLES = {
     "run_layer_test": check_run_layer_test,
 }
 
-_VARIANT_STYLES = ("subclassed", "custom_loop", "functional_jit", "eager")
+_VARIANT_STYLES = ("subclassed", "custom_loop", "eager")
 _TWIN_STYLES = ("functional", "eager", "run_layer_test")
 # The fast loop (`pytest -m "not slow"`) runs the eager calls; the styles that
 # trace a Keras step or a `tf.function` run in the full suite (CI).
