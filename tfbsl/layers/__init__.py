@@ -1,6 +1,6 @@
 """Every public tfbsl layer."""
 
-from tfbsl.layers.conv_variational import (  # noqa: F401
+from tfbsl.layers.conv_variational import (
     Conv1DVariational,
     Conv2DTransposeVariational,
     Conv2DVariational,
@@ -15,13 +15,13 @@ from tfbsl.layers.conv_variational import (  # noqa: F401
     Convolution3DLocalReparameterization,
     Convolution3DReparameterization,
 )
-from tfbsl.layers.dense_variational import (  # noqa: F401
+from tfbsl.layers.dense_variational import (
     DenseFlipout,
     DenseLocalReparameterization,
     DenseReparameterization,
     DenseVariational,
 )
-from tfbsl.layers.distribution_layers import (  # noqa: F401
+from tfbsl.layers.distribution_layers import (
     Categorical,
     DistributionLambda,
     IndependentBernoulli,
@@ -30,7 +30,7 @@ from tfbsl.layers.distribution_layers import (  # noqa: F401
     OneHotCategorical,
     VariableLayer,
 )
-from tfbsl.layers.flows import (  # noqa: F401
+from tfbsl.layers.flows import (
     ActNorm,
     AffineCoupling,
     AutoregressiveNetwork,
@@ -40,4 +40,40 @@ from tfbsl.layers.flows import (  # noqa: F401
     SplineAutoregressive,
     SplineCoupling,
 )
-from tfbsl.layers.sampling import Sampling  # noqa: F401
+from tfbsl.layers.sampling import Sampling
+
+__all__ = [
+    "ActNorm",
+    "AffineCoupling",
+    "AutoregressiveNetwork",
+    "Categorical",
+    "Conv1DVariational",
+    "Conv2DTransposeVariational",
+    "Conv2DVariational",
+    "Conv3DVariational",
+    "Convolution1DFlipout",
+    "Convolution1DLocalReparameterization",
+    "Convolution1DReparameterization",
+    "Convolution2DFlipout",
+    "Convolution2DLocalReparameterization",
+    "Convolution2DReparameterization",
+    "Convolution3DFlipout",
+    "Convolution3DLocalReparameterization",
+    "Convolution3DReparameterization",
+    "DenseFlipout",
+    "DenseLocalReparameterization",
+    "DenseReparameterization",
+    "DenseVariational",
+    "DistributionLambda",
+    "IndependentBernoulli",
+    "IndependentNormal",
+    "MaskedAutoregressive",
+    "MultivariateNormalTriL",
+    "NormalizingFlow",
+    "OneHotCategorical",
+    "Permute",
+    "Sampling",
+    "SplineAutoregressive",
+    "SplineCoupling",
+    "VariableLayer",
+]
