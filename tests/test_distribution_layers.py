@@ -6,6 +6,7 @@ from keras.src import testing
 
 from tfbsl.layers import (
     Categorical,
+    DistributionLambda,
     IndependentBernoulli,
     IndependentNormal,
     MultivariateNormalTriL,
@@ -44,11 +45,13 @@ RNG = np.random.default_rng(1)
 
 
 @pytest.mark.parametrize("layer,dist_fn,n", [
-    (IndependentNormal(2),
+    (IndependentNormal(2, convert_to_tensor_fn="mean"),
      lambda p: tfd.Independent(tfd.Normal(p[:, :2], tf.nn.softplus(p[:, 2:])), 1), 4),
-    (IndependentBernoulli(3), lambda p: tfd.Independent(tfd.Bernoulli(logits=p), 1), 3),
-    (OneHotCategorical(3), lambda p: tfd.OneHotCategorical(logits=p), 3),
-    (MultivariateNormalTriL(2), lambda p: tfd.MultivariateNormalTriL(
+    (IndependentBernoulli(3, convert_to_tensor_fn="mean"),
+     lambda p: tfd.Independent(tfd.Bernoulli(logits=p), 1), 3),
+    (OneHotCategorical(3, convert_to_tensor_fn="mean"),
+     lambda p: tfd.OneHotCategorical(logits=p), 3),
+    (MultivariateNormalTriL(2, convert_to_tensor_fn="mean"), lambda p: tfd.MultivariateNormalTriL(
         p[:, :2], tfb.FillScaleTriL(diag_shift=1e-5).forward(p[:, 2:])), 5),
 ])
 def test_log_prob_matches_tfp(layer, dist_fn, n):
@@ -110,7 +113,32 @@ def test_heads_conform(make_head, loss_y, tmp_path):
     )
 
 
+def test_tfp_named_heads_hand_on_a_sample_as_tfp():
+    """TFP's default `convert_to_tensor_fn`: a draw, different at each call;
+    tfbsl's own `Categorical` hands on the probabilities."""
+    params = np.zeros((500, 4), "float32")
+    for head, width in ((IndependentNormal(2), 4), (MultivariateNormalTriL(1, seed=2), 2),
+                        (DistributionLambda(lambda t: tfd.Normal(t, 1.0)), 4)):
+        a, b = np.asarray(head(params[:, :width])), np.asarray(head(params[:, :width]))
+        assert a.std() > 0.3 and not np.allclose(a, b)
+    onehot = np.asarray(OneHotCategorical(4)(params))
+    assert set(np.unique(onehot)) == {0.0, 1.0} and (onehot.sum(-1) == 1).all()
+    np.testing.assert_allclose(np.asarray(Categorical(4)(params)), 0.25)
+
+
+def test_a_property_is_a_convert_to_tensor_fn_as_in_tfp(tmp_path):
+    logits = RNG.normal(size=(5, 3)).astype("float32")
+    head = IndependentBernoulli(3, convert_to_tensor_fn=tfd.Bernoulli.logits)
+    np.testing.assert_allclose(np.asarray(head(logits)), logits, rtol=1e-6)
+    import keras
+    model = keras.Sequential([keras.Input((3,)), head])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(np.asarray(loaded(logits)), logits, rtol=1e-6)
+
+
 def test_heads_take_parameters_without_a_batch_axis():
-    out = IndependentNormal(2)(np.array([0.0, 1.0, 0.0, 0.0], "float32"))
+    out = IndependentNormal(2, convert_to_tensor_fn="mean")(
+        np.array([0.0, 1.0, 0.0, 0.0], "float32"))
     assert out.distribution.event_shape == (2,) and out.distribution.batch_shape == ()
     np.testing.assert_allclose(np.asarray(out), [0.0, 1.0])

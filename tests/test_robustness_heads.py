@@ -174,9 +174,11 @@ def test_the_loss_of_an_empty_batch_is_what_keras_gives():
     assert NLL()(y, out).shape == keras.losses.MeanSquaredError()(y, np.zeros((0, 1))).shape
 
     # With the batch unknown, as under `fit`: 0, as Keras' own mean gives.
+    head = IndependentNormal(1)
+
     @tf.function(input_signature=[tf.TensorSpec((None, 2)), tf.TensorSpec((None, 1))])
     def loss(params, y):
-        return NLL()(y, IndependentNormal(1)(params))
+        return NLL()(y, head(params))
 
     assert float(loss(np.zeros((0, 2), "float32"), y)) == 0.0
 

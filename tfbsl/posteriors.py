@@ -46,7 +46,8 @@ class MeanFieldNormal(FromConfig):
 
     Example:
     ```python
-    layer = tfbsl.layers.DenseFlipout(8, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(1e-2))
+    layer = tfbsl.layers.DenseVariational(
+        8, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(1e-2), estimator="flipout")
     ```
     """
 
@@ -151,7 +152,7 @@ def mean_field(kernel_size, bias_size=0, dtype=None):
     n = kernel_size + bias_size
     return keras.Sequential([
         VariableLayer(2 * n, dtype=dtype),
-        DistributionLambda(_TutorialMeanField(n), dtype=dtype),
+        DistributionLambda(_TutorialMeanField(n), "mean", dtype=dtype),
     ])
 
 

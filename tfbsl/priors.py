@@ -56,7 +56,7 @@ class Normal(FromConfig):
 
     Example:
     ```python
-    layer = tfbsl.layers.DenseFlipout(8, prior=tfbsl.priors.Normal(scale=0.5))
+    layer = tfbsl.layers.DenseVariational(8, prior=tfbsl.priors.Normal(scale=0.5))
     ```
     """
 
@@ -147,12 +147,12 @@ class TrainableNormal(FromConfig):
         if not self.trainable_scale:
             return keras.Sequential([
                 VariableLayer(n, dtype=dtype),
-                DistributionLambda(_TrainableLoc(scale), dtype=dtype),
+                DistributionLambda(_TrainableLoc(scale), "mean", dtype=dtype),
             ])
         raw = math.log(math.expm1(scale))
         return keras.Sequential([
             VariableLayer(2 * n, dtype=dtype, initializer=_LocThenConstant(n, raw)),
-            DistributionLambda(_TrainableLocScale(n), dtype=dtype),
+            DistributionLambda(_TrainableLocScale(n), "mean", dtype=dtype),
         ])
 
     def get_config(self):

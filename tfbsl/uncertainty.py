@@ -385,6 +385,11 @@ def _proba_step(model):
         def step(x):
             out = model(x, training=False)
             distribution = getattr(out, "distribution", None)
+            if distribution is not None:
+                # The head's probabilities, whatever tensor it hands on (a
+                # TFP-named head hands on a sample).
+                out = (distribution.probs_parameter()
+                       if isinstance(distribution, tfd.Categorical) else distribution.mean())
             while isinstance(distribution, tfd.Independent):
                 distribution = distribution.distribution
             return tf.convert_to_tensor(out), tf.constant(isinstance(distribution, tfd.Bernoulli))

@@ -1,10 +1,11 @@
 """Distribution-valued Keras 3 layers: `DistributionLambda` and the heads built on it.
 
 Keras 3 requires every layer output to be a tensor, so a distribution layer
-returns a tensor (the distribution's mean by default; see each layer) that
-carries the distribution: `t.distribution`, and `t.mean()`, `t.stddev()`,
-`t.variance()`, `t.log_prob(y)`, `t.sample()`, `t.entropy()`, ... forwarded to
-it. The loss receives that tensor, so `loss=lambda y, d: -d.log_prob(y)` and
+returns a tensor (`convert_to_tensor_fn` of the distribution: a sample by
+default, as in `tfp.layers`) that carries the distribution:
+`t.distribution`, and `t.mean()`, `t.stddev()`, `t.variance()`,
+`t.log_prob(y)`, `t.sample()`, `t.entropy()`, ... forwarded to it. The
+loss receives that tensor, so `loss=lambda y, d: -d.log_prob(y)` and
 `tfbsl.losses.NegativeLogLikelihood()` work under `fit(jit_compile=True)`,
 while metrics such as `RootMeanSquaredError` see the plain tensor.
 
@@ -15,9 +16,13 @@ size 1 of an `IndependentNormal(1)` gets it back and `(batch, 1)` labels of a
 `Categorical` lose theirs. Any other shape raises a `ValueError` naming both
 shapes instead of broadcasting; `t.distribution` is TFP's, sample axes and all.
 
-Differences from `tfp.layers`: the default `convert_to_tensor_fn` is the mean
-(TFP's is a sample), and heads compute in float32 under a mixed-precision
-policy (a float16 cast of the output would drop the distribution).
+The layers under `tfp.layers` names hand on TFP's tensor, a sample
+(`convert_to_tensor_fn=tfd.Distribution.sample`), so a ported program computes
+what it did; pass `convert_to_tensor_fn="mean"` for a deterministic output
+(Keras metrics then see the mean). tfbsl's own `Categorical` hands on the
+class probabilities. Difference from `tfp.layers`: heads compute in float32
+under a mixed-precision policy (a float16 cast of the output would drop the
+distribution).
 """
 
 import keras
@@ -28,7 +33,7 @@ from keras import ops
 
 from tfbsl import _checks
 from tfbsl._random import per_example_seed
-from tfbsl._serialization import deserialize_fn, serialize_fn
+from tfbsl._serialization import FromConfig, deserialize_fn, serialize_fn
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
@@ -39,7 +44,7 @@ _FORWARDED = (
 )
 # The forwarded methods that take a value of the distribution: `align_value` first.
 _VALUE_METHODS = ("log_prob", "prob", "cdf", "log_cdf")
-_TENSOR_FNS = ("mean", "mode", "sample")
+_TENSOR_FNS = ("mean", "mode", "sample", "stddev", "variance")
 
 # Least scale of `IndependentNormal`, as `MultivariateNormalTriL`'s diag_shift:
 # softplus underflows to 0 below about -100 (log_prob -inf or NaN); floored,
@@ -128,11 +133,33 @@ def _float32_under_mixed_precision(kwargs):
 
 
 def _tensor_fn_name(fn):
-    """Map TFP-style `tfd.Distribution.mean` / `.sample` callables to names."""
+    """Map TFP-style `tfd.Distribution.mean` / `.sample` callables to names
+    and a property (`tfd.Bernoulli.logits`) to an `Attribute`, as TFP reads them."""
+    if isinstance(fn, property):
+        return Attribute(fn.fget.__name__)
     for name in _TENSOR_FNS:
         if fn is getattr(tfd.Distribution, name) or fn == name:
             return name
     return fn
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+class Attribute(FromConfig):
+    """`convert_to_tensor_fn` reading a property of the distribution (what
+    `tfd.Bernoulli.logits` given as the function becomes): `d.<name>`."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __call__(self, distribution):
+        # An `Independent` head reads its component's property, as TFP's
+        # `IndependentBernoulli` copies `logits` and `probs` onto itself.
+        while not hasattr(distribution, self.name) and isinstance(distribution, tfd.Independent):
+            distribution = distribution.distribution
+        return getattr(distribution, self.name)
+
+    def get_config(self):
+        return {"name": self.name}
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
@@ -144,9 +171,11 @@ class DistributionLambda(keras.Layer):
             `tfd.Distribution`. Register it with
             `keras.saving.register_keras_serializable` to save the layer; a
             lambda reloads only with `safe_mode=False`.
-        convert_to_tensor_fn: the tensor the layer returns: `"mean"`
-            (default), `"mode"`, `"sample"`, `tfd.Distribution.mean` etc., or
-            a registered callable `distribution -> tensor`.
+        convert_to_tensor_fn: the tensor the layer returns: `"sample"`
+            (default, as TFP's `tfd.Distribution.sample`), `"mean"`, `"mode"`,
+            `"stddev"`, `"variance"`, `tfd.Distribution.mean` etc., a property
+            such as `tfd.Bernoulli.logits`, or a registered callable
+            `distribution -> tensor`.
         seed: optional int, seeds `"sample"`.
 
     Example:
@@ -158,7 +187,7 @@ class DistributionLambda(keras.Layer):
     ```
     """
 
-    def __init__(self, make_distribution_fn, convert_to_tensor_fn="mean",
+    def __init__(self, make_distribution_fn, convert_to_tensor_fn="sample",
                  seed=None, **kwargs):
         _checks.check_callable(
             "make_distribution_fn", make_distribution_fn, "(inputs) -> tfd.Distribution")
@@ -166,8 +195,9 @@ class DistributionLambda(keras.Layer):
         convert_to_tensor_fn = _tensor_fn_name(convert_to_tensor_fn)
         if not (callable(convert_to_tensor_fn) or convert_to_tensor_fn in _TENSOR_FNS):
             raise ValueError(
-                f"`convert_to_tensor_fn` must be one of {list(_TENSOR_FNS)} or "
-                f"a callable. Received: convert_to_tensor_fn={convert_to_tensor_fn!r}"
+                f"`convert_to_tensor_fn` must be one of {list(_TENSOR_FNS)}, "
+                "a property of a distribution or a callable. Received: "
+                f"convert_to_tensor_fn={convert_to_tensor_fn!r}"
             )
         super().__init__(**_float32_under_mixed_precision(kwargs))
         self.make_distribution_fn = make_distribution_fn
@@ -194,7 +224,7 @@ class DistributionLambda(keras.Layer):
         if fn == "sample":
             # A sample is per example: under tf.distribute each replica draws its own.
             return distribution.sample(seed=per_example_seed(self.seed_generator))
-        if fn in ("mean", "mode"):
+        if isinstance(fn, str):
             return getattr(distribution, fn)()
         return fn(distribution)
 
@@ -227,7 +257,7 @@ class _Head(DistributionLambda):
     # The constructor argument that sets the event shape, as users write it.
     _SHAPE_ARG = "event_shape"
 
-    def __init__(self, event_shape=1, convert_to_tensor_fn="mean", seed=None,
+    def __init__(self, event_shape=1, convert_to_tensor_fn="sample", seed=None,
                  validate_args=False, **kwargs):
         _refuse(self, kwargs, "make_distribution_fn", "it makes its distribution itself")
         event_shape = self._check_event_shape(event_shape)
@@ -342,7 +372,7 @@ class IndependentNormal(_Head):
 
     Args:
         event_shape: int or tuple, the shape of one draw.
-        convert_to_tensor_fn: `"mean"` (default), `"mode"`, `"sample"` or a callable.
+        convert_to_tensor_fn: `"sample"` (default, as TFP), `"mean"`, `"mode"` or a callable.
         seed: optional int, seeds `"sample"`.
         validate_args: passed to the TFP distribution.
 
@@ -372,11 +402,12 @@ class IndependentNormal(_Head):
 class IndependentBernoulli(_Head):
     """Independent Bernoulli over `event_shape` from `prod(event_shape)` logits.
 
-    The returned tensor is the mean, i.e. the probabilities.
+    The returned tensor is a sample; `convert_to_tensor_fn="mean"` returns
+    the probabilities.
 
     Args:
         event_shape: int or tuple, the shape of one draw (e.g. `(8, 8)`).
-        convert_to_tensor_fn: `"mean"` (default), `"mode"`, `"sample"` or a callable.
+        convert_to_tensor_fn: `"sample"` (default, as TFP), `"mean"`, `"mode"` or a callable.
         seed: optional int, seeds `"sample"`.
         validate_args: passed to the TFP distribution.
 
@@ -401,12 +432,13 @@ class IndependentBernoulli(_Head):
 class OneHotCategorical(_SizedHead):
     """One-hot categorical over `event_size` classes from as many logits.
 
-    The returned tensor is the mean, i.e. the class probabilities, so
-    `keras.metrics.CategoricalAccuracy` works on it.
+    The returned tensor is a one-hot sample, as in TFP;
+    `convert_to_tensor_fn="mean"` returns the class probabilities (for
+    `keras.metrics.CategoricalAccuracy`).
 
     Args:
         event_size: number of classes.
-        convert_to_tensor_fn: `"mean"` (default), `"mode"`, `"sample"` or a callable.
+        convert_to_tensor_fn: `"sample"` (default, as TFP), `"mean"`, `"mode"` or a callable.
         seed: optional int, seeds `"sample"`.
         validate_args: passed to the TFP distribution.
 
@@ -454,8 +486,8 @@ class Categorical(_SizedHead):
 
     _SHAPE_ARG = "num_classes"
 
-    def __init__(self, num_classes=2, **kwargs):
-        super().__init__(num_classes, **kwargs)
+    def __init__(self, num_classes=2, convert_to_tensor_fn="mean", **kwargs):
+        super().__init__(num_classes, convert_to_tensor_fn=convert_to_tensor_fn, **kwargs)
 
     @staticmethod
     def _params_size(n):
@@ -481,7 +513,7 @@ class MultivariateNormalTriL(_SizedHead):
 
     Args:
         event_size: dimension `n` of the Normal.
-        convert_to_tensor_fn: `"mean"` (default), `"mode"`, `"sample"` or a callable.
+        convert_to_tensor_fn: `"sample"` (default, as TFP), `"mean"`, `"mode"` or a callable.
         seed: optional int, seeds `"sample"`.
         validate_args: passed to the TFP distribution.
 
