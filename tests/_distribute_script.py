@@ -141,8 +141,9 @@ def _replica_noise(strategy):
 
     with strategy.scope():
         generator = keras.random.SeedGenerator(0)
-        flipout = layers.DenseFlipout(
-            3, seed=0, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(init_scale=0.5))
+        flipout = layers.DenseVariational(
+            3, seed=0, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(init_scale=0.5),
+            estimator="flipout")
         sampling = layers.Sampling(seed=0)
         x = tf.ones((2, 4))
         flipout.build(x.shape)

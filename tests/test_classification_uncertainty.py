@@ -101,8 +101,9 @@ def test_brier_nll_and_auroc_against_references():
 def test_predict_proba_mc_on_a_bayesian_classifier():
     model = keras.Sequential([
         keras.Input((4,)),
-        tfbsl.layers.DenseFlipout(
-            3, seed=1, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(0.5)),
+        tfbsl.layers.DenseVariational(
+            3, seed=1, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(0.5),
+            estimator="flipout"),
         tfbsl.layers.Categorical(3),
     ])
     x = np.random.default_rng(2).normal(size=(10, 4)).astype("float32")

@@ -198,9 +198,10 @@ def test_bad_input_gets_a_clear_value_error():
         (lambda: Conv2DVariational(3, 3, groups=2), "groups"),
         (lambda: Conv2DVariational(4, 3, groups=3).build((None, 5, 5, 4)), "groups"),
         (lambda: Conv2DVariational(4, 3, estimator="gibbs"), "estimator"),
-        (lambda: Convolution2DFlipout(4, 3, estimator="reparameterization"), "estimator"),
         (lambda: Conv2DVariational(4, 3, kernel_prior_fn=None), "make_prior_fn"),
     ]
     for make, pattern in cases:
         with pytest.raises(ValueError, match=pattern):
             make()
+    with pytest.raises(TypeError, match="estimator"):
+        Convolution2DFlipout(4, 3, estimator="reparameterization")

@@ -275,16 +275,19 @@ def test_lambda_factory_needs_safe_mode_false(tmp_path):
 
 
 def test_tfp_divergence_fn_keywords():
+    """The TFP twin's divergence is the kernel's KL (its bias is a point
+    estimate without a prior, as TFP's), divided as the user asks."""
     n = 1000.0
     layer = DenseFlipout(
         4, kernel_divergence_fn=lambda q, p, _: tfd.kl_divergence(q, p) / n, seed=1)
     layer(X64)
-    q = layer.posterior(X64).distribution
-    kernel_q = tfd.Normal(q.distribution.loc[:12], q.distribution.scale[:12])
-    expected = tf.reduce_sum(tfd.kl_divergence(kernel_q, tfd.Normal(0.0, 1.0))) / n
+    q = layer.kernel_posterior.distribution
+    expected = tf.reduce_sum(tfd.kl_divergence(q, tfd.Normal(0.0, 1.0))) / n
     np.testing.assert_allclose(float(layer.losses[0]), float(expected), rtol=1e-5)
+    with pytest.raises(TypeError, match="kernel_posterior_fn"):
+        DenseFlipout(4, kernel_posterior_fn=lambda *a: None)(X64)
     with pytest.raises(ValueError, match="make_posterior_fn="):
-        DenseFlipout(4, kernel_posterior_fn=lambda *a: None)
+        DenseVariational(4, kernel_posterior_fn=lambda *a: None)
 
 
 def test_bad_input_gets_a_clear_value_error():
@@ -301,7 +304,6 @@ def test_bad_input_gets_a_clear_value_error():
         (lambda: tfbsl.priors.ScaleMixtureNormal(pi=1.5), "pi"),
         (lambda: DenseVariational(2, prior="normal", make_prior_fn=tfbsl.priors.trainable),
          "not both"),
-        (lambda: DenseFlipout(2, estimator="reparameterization"), "estimator"),
         (lambda: DenseVariational(2).build((None, None)), "last dimension"),
     ]
     for make, pattern in cases:

@@ -4,7 +4,7 @@ import pytest
 from scipy import stats
 
 import tfbsl
-from tfbsl.layers import DenseFlipout, DenseLocalReparameterization, IndependentNormal
+from tfbsl.layers import DenseFlipout, IndependentNormal
 
 RNG = np.random.default_rng(3)
 
@@ -63,9 +63,9 @@ def test_epistemic_part_shrinks_with_more_data():
     def linear_bnn(n):
         return keras.Sequential([
             keras.Input((1,)),
-            DenseLocalReparameterization(
+            tfbsl.layers.DenseVariational(
                 2, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(init_scale=0.05),
-                kl_weight=1 / n, seed=0),
+                kl_weight=1 / n, seed=0, estimator="local_reparameterization"),
             IndependentNormal(1),
         ])
 

@@ -1,6 +1,6 @@
 """The README's demo: a Bayesian neural network on a 1-D regression.
 
-Trains `DenseFlipout` layers ending in an `IndependentNormal` head with
+Trains `DenseVariational(estimator="flipout")` layers ending in an `IndependentNormal` head with
 `Model.fit(jit_compile=True)`, then splits the predictive uncertainty into
 epistemic (weights) and aleatoric (noise) parts, writes plots under
 `demo_output/` and prints how often the predictive intervals cover held-out
@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 import tfbsl
-from tfbsl.layers import DenseFlipout, IndependentNormal
+from tfbsl.layers import DenseVariational, IndependentNormal
 
 LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99)
 
@@ -30,12 +30,13 @@ def make_data(n, rng):
 
 
 def build_model(num_train, seed=0):
-    kl_weight = 1.0 / num_train
+    # tfbsl's mean-field posterior (scales from 1e-3) with Flipout noise.
+    bayes = {"estimator": "flipout", "kl_weight": 1.0 / num_train}
     return keras.Sequential([
         keras.Input((1,)),
-        DenseFlipout(64, activation="relu", kl_weight=kl_weight, seed=seed),
-        DenseFlipout(64, activation="relu", kl_weight=kl_weight, seed=seed + 1),
-        DenseFlipout(IndependentNormal.params_size(1), kl_weight=kl_weight, seed=seed + 2),
+        DenseVariational(64, activation="relu", **bayes, seed=seed),
+        DenseVariational(64, activation="relu", **bayes, seed=seed + 1),
+        DenseVariational(IndependentNormal.params_size(1), **bayes, seed=seed + 2),
         IndependentNormal(1),
     ])
 

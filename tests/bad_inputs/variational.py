@@ -40,12 +40,15 @@ _COMMON = [
     ("kl_weight", -1.0, ValueError, "kl_weight", "-1.0"),
     ("kl_weight", float("nan"), ValueError, "kl_weight", "nan"),
     ("kl_weight", "big", ValueError, "kl_weight", "'big'"),
-    ("kl_use_exact", "yes", ValueError, "kl_use_exact", "'yes'"),
-    ("use_bias", "no", TypeError, "use_bias", "'no'"),
     ("activation", "relux", ValueError, "activation", "'relux'"),
     ("seed", "a", TypeError, "seed", "'a'"),
     ("seed", 1.5, TypeError, "seed", "1.5"),
     ("seed", 2**64, ValueError, "seed", str(2**64)),
+]
+# tfbsl's generic layers' own arguments.
+_GENERIC = [
+    ("kl_use_exact", "yes", ValueError, "kl_use_exact", "'yes'"),
+    ("use_bias", "no", TypeError, "use_bias", "'no'"),
     ("prior", "laplace", ValueError, "prior", "'laplace'"),
     ("prior", 3, ValueError, "prior", "3"),
     ("make_prior_fn", _arity1, TypeError, "make_prior_fn", "(kernel_size)"),
@@ -54,6 +57,25 @@ _COMMON = [
     ("kernel_divergence_fn", 1, TypeError, "kernel_divergence_fn", "1"),
     ("kernel_divergence_fn", lambda q: 0.0, TypeError, "kernel_divergence_fn", "(q)"),
     ("bias_divergence_fn", "kl", TypeError, "bias_divergence_fn", "'kl'"),
+]
+# The `tfp.layers` twins' per-part arguments, and tfbsl's generic ones they refuse.
+_PER_PART = [
+    ("kernel_posterior_fn", 3, TypeError, "kernel_posterior_fn", "3"),
+    ("kernel_posterior_fn", _arity1, TypeError, "kernel_posterior_fn", "(kernel_size)"),
+    ("kernel_posterior_fn", lambda *a: 3.0, TypeError, "kernel_posterior_fn", "float"),
+    ("kernel_posterior_fn", None, ValueError, "kernel_posterior_fn", "None"),
+    ("kernel_prior_fn", "normal", TypeError, "kernel_prior_fn", "'normal'"),
+    ("kernel_posterior_tensor_fn", lambda a, b: a, TypeError,
+     "kernel_posterior_tensor_fn", "(a, b)"),
+    ("kernel_divergence_fn", 1, TypeError, "kernel_divergence_fn", "1"),
+    ("kernel_divergence_fn", lambda q: 0.0, TypeError, "kernel_divergence_fn", "(q)"),
+    ("bias_posterior_fn", "point", TypeError, "bias_posterior_fn", "'point'"),
+    ("bias_divergence_fn", "kl", TypeError, "bias_divergence_fn", "'kl'"),
+    ("kl_use_exact", True, TypeError, "kl_use_exact", "kernel_divergence_fn"),
+    ("use_bias", False, TypeError, "use_bias", "bias_posterior_fn=None"),
+    ("prior", "normal", TypeError, "prior", "kernel_prior_fn"),
+    ("make_posterior_fn", None, TypeError, "make_posterior_fn", "kernel_posterior_fn"),
+    ("estimator", "flipout", TypeError, "estimator", "'flipout'"),
 ]
 
 _dense_rows = []
@@ -71,15 +93,13 @@ for cls in DENSE:
         (f"variational/{name} rank-1 input",
          _call(lambda c=cls: c(2), np.zeros((5,), "float32")), ValueError, "ndim", "1"),
     ]
-    for arg, value, error, *words in _COMMON:
+    own = _GENERIC if cls is L.DenseVariational else _PER_PART
+    for arg, value, error, *words in _COMMON + own:
         _dense_rows.append((
             f"variational/{name} {arg}={value!r:.20}",
             lambda c=cls, a=arg, v=value: _built_dense(c, **{a: v}), error, *words))
 
 _dense_rows += [
-    ("variational/DenseFlipout estimator=reparameterization",
-     lambda: L.DenseFlipout(2, estimator="reparameterization"), ValueError,
-     "estimator", "'reparameterization'"),
     ("variational/DenseVariational estimator=bayes",
      lambda: L.DenseVariational(2, estimator="bayes"), ValueError, "estimator", "'bayes'"),
     ("variational/DenseVariational prior and make_prior_fn",

@@ -41,6 +41,11 @@ from tfbsl.layers.flows import (
     SplineCoupling,
 )
 from tfbsl.layers.sampling import Sampling
+from tfbsl.layers.util import (
+    default_loc_scale_fn,
+    default_mean_field_normal_fn,
+    default_multivariate_normal_fn,
+)
 
 __all__ = [
     "ActNorm",
@@ -76,4 +81,7 @@ __all__ = [
     "SplineAutoregressive",
     "SplineCoupling",
     "VariableLayer",
+    "default_loc_scale_fn",
+    "default_mean_field_normal_fn",
+    "default_multivariate_normal_fn",
 ]

@@ -32,6 +32,7 @@ _TFP_ONLY_KEYWORDS = {
     "bias_posterior_tensor_fn": "estimator=",
     "bias_prior_fn": "prior= or make_prior_fn= (kernel and bias share one prior)",
 }
+_TFP_TWINS = "DenseFlipout, Convolution2DReparameterization, ..."
 
 _FUNCTION_KEYS = ("make_posterior_fn", "make_prior_fn", "prior",
                   "kernel_divergence_fn", "bias_divergence_fn")
@@ -54,8 +55,9 @@ class _Variational(keras.Layer):
         for name, instead in _TFP_ONLY_KEYWORDS.items():
             if name in kwargs:
                 raise ValueError(
-                    f"tfbsl does not take `{name}` (a `tfp.layers` argument "
-                    f"built on tf_keras variables). Use `{instead}` instead. "
+                    f"`{type(self).__name__}` does not take `{name}`: use "
+                    f"`{instead}`, or the `tfp.layers`-named layers "
+                    f"({_TFP_TWINS}), which take TFP's per-part arguments. "
                     f"Received: {name}={kwargs[name]!r}"
                 )
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
@@ -232,18 +234,6 @@ class _Variational(keras.Layer):
             if isinstance(config.get(key), dict):
                 config[key] = deserialize_fn(config[key], custom_objects, safe_mode)
         return cls(**config)
-
-
-def fixed_estimator(cls, estimator, kwargs):
-    """The estimator of a named variant (`DenseFlipout`, ...): pops
-    `estimator` from `kwargs` and rejects any other value."""
-    given = kwargs.pop("estimator", estimator)
-    if given != estimator:
-        raise ValueError(
-            f"{cls.__name__} uses estimator={estimator!r}; use the "
-            f"*Variational layer for another. Received: estimator={given!r}"
-        )
-    return estimator
 
 
 def _make(factory, name, kernel_size, bias_size, dtype, kernel_shape):

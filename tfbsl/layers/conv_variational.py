@@ -1,56 +1,33 @@
-"""Variational convolution layers and their `tfp.layers` names.
+"""Variational convolution layers: tfbsl's `Conv{1,2,3}DVariational`,
+`Conv2DTransposeVariational`, and the `tfp.layers` twins
+(`Convolution2DFlipout`, ...) with TFP's per-part semantics.
 
-They share posteriors, priors, estimators, KL and config with
-`DenseVariational` (through `tfbsl.layers._variational`); only the linear
-operator differs: a convolution (or a transposed convolution) instead of a
-matmul. Flipout signs are drawn per example and channel and shared over the
-spatial positions, as `tfp.layers.Convolution2DFlipout` does, which keeps the
+tfbsl's share posteriors, priors, estimators, KL and config with
+`DenseVariational` (through `tfbsl.layers._variational`), the twins TFP's
+per-part engine (`tfbsl.layers._per_part`) with the dense twins; both hold a
+`ConvGeometry`, so only the linear operator differs from the dense layers:
+a convolution (or a transposed convolution) instead of a matmul. Flipout
+signs are drawn per example and channel and shared over the spatial
+positions, as `tfp.layers.Convolution2DFlipout` does, which keeps the
 perturbation a convolution.
 """
 
 import keras
-from keras import ops
-from keras.src.backend.common.backend_utils import compute_conv_transpose_output_shape
-from keras.src.ops.operation_utils import compute_conv_output_shape
-from keras.src.utils.argument_validation import standardize_tuple
 
-from tfbsl import _checks
-from tfbsl.layers._variational import _Variational, fixed_estimator
-
-_DATA_FORMATS = ("channels_last", "channels_first")
-
-
-def _check_tuple(name, value, rank):
-    """An int or `rank` ints, each > 0, as a tuple of `rank` ints."""
-    try:
-        values = _checks.check_positive_int_tuple(name, value)
-    except ValueError:
-        values = ()
-    if _checks.is_int(value):
-        values = values * rank
-    if len(values) != rank:
-        raise ValueError(
-            f"`{name}` must be a positive int or a tuple of {rank} positive "
-            f"ints. Received: {name}={value!r}"
-        )
-    return values
-
-
-def _check_padding(padding, rank):
-    choices = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
-    lowered = padding.lower() if isinstance(padding, str) else padding
-    _checks.check_choice("padding", lowered, choices)
-    return lowered
-
-
-def _check_data_format(data_format):
-    if data_format is None:
-        return keras.config.image_data_format()
-    return _checks.check_choice("data_format", data_format, _DATA_FORMATS)
+from tfbsl.layers import util
+from tfbsl.layers._conv_geometry import ConvGeometry
+from tfbsl.layers._per_part import (
+    Flipout,
+    LocalReparameterization,
+    PerPartVariational,
+    Reparameterization,
+)
+from tfbsl.layers._variational import _Variational
 
 
 class _ConvVariationalBase(_Variational):
-    """Shared by the N-D convolutions and the transposed ones."""
+    """Shared by the N-D convolutions and the transposed ones: a
+    `ConvGeometry` supplies the operator and the shapes."""
 
     _transpose = False
 
@@ -67,113 +44,27 @@ class _ConvVariationalBase(_Variational):
             kernel_divergence_fn=kernel_divergence_fn,
             bias_divergence_fn=bias_divergence_fn,
             activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
-        self.filters = _checks.check_positive_int("filters", filters)
-        self.kernel_size = _check_tuple("kernel_size", kernel_size, rank)
-        self.strides = _check_tuple("strides", strides, rank)
-        self.padding = _check_padding(padding, rank)
-        self.data_format = _check_data_format(data_format)
-        self.dilation_rate = _check_tuple("dilation_rate", dilation_rate, rank)
-        self.groups = _checks.check_positive_int("groups", groups)
-        if self.filters % self.groups:
-            raise ValueError(
-                "`filters` must be divisible by `groups`. Received: "
-                f"filters={filters}, groups={groups}"
-            )
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "`strides` > 1 and `dilation_rate` > 1 cannot be combined. "
-                f"Received: strides={strides!r}, dilation_rate={dilation_rate!r}"
-            )
-        self.output_padding = (
-            None if output_padding is None
-            else standardize_tuple(output_padding, rank, "output_padding", allow_zero=True))
-        channel_axis = -1 if self.data_format == "channels_last" else 1
-        self._channel_axis = channel_axis
-        self.input_spec = keras.InputSpec(ndim=rank + 2)
+        self.geometry = ConvGeometry(
+            rank, filters, kernel_size, strides, padding, data_format,
+            dilation_rate, groups, output_padding, transpose=self._transpose)
+        for name in ("rank", "filters", "kernel_size", "strides", "padding",
+                     "data_format", "dilation_rate", "groups", "output_padding"):
+            setattr(self, name, getattr(self.geometry, name))
+        self.input_spec = self.geometry.input_spec()
 
     def build(self, input_shape):
-        channels = input_shape[self._channel_axis]
-        if channels is None:
-            raise ValueError(
-                "The channel dimension of `inputs` must be known when the layer "
-                f"is built (data_format={self.data_format!r}). Received: "
-                f"inputs.shape={tuple(input_shape)}"
-            )
-        if channels % self.groups:
-            raise ValueError(
-                f"The {channels} input channels must be divisible by `groups`. "
-                f"Received: groups={self.groups}, inputs.shape={tuple(input_shape)}"
-            )
-        self.compute_output_shape(input_shape)  # raises on too small an input
-        if self._transpose:
-            kernel_shape = self.kernel_size + (self.filters, channels)
-        else:
-            kernel_shape = self.kernel_size + (channels // self.groups, self.filters)
-        bias_shape = ((self.filters,) if self.data_format == "channels_last"
-                      else (self.filters,) + (1,) * self.rank)
-        self.input_spec = keras.InputSpec(
-            ndim=self.rank + 2, axes={self._channel_axis: channels})
-        self._build_variational(input_shape, kernel_shape, bias_shape)
+        kernel_shape = self.geometry.kernel_shape(input_shape)
+        self.input_spec = self.geometry.input_spec(input_shape)
+        self._build_variational(input_shape, kernel_shape, self.geometry.bias_shape())
 
     def call(self, inputs):
-        return self._variational_call(inputs, self._op, self._sign_shape)
-
-    def _op(self, x, kernel):
-        if self._transpose:
-            return ops.conv_transpose(
-                x, kernel, self.strides, self.padding, self.output_padding,
-                self.data_format, self.dilation_rate)
-        padding = self.padding
-        if padding == "causal":
-            # Left-pad the time axis so that output t sees inputs <= t only.
-            left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
-            pad = [[0, 0], [left, 0], [0, 0]]
-            if self.data_format == "channels_first":
-                pad = [[0, 0], [0, 0], [left, 0]]
-            x, padding = ops.pad(x, pad), "valid"
-        return ops.conv(x, kernel, self.strides, padding, self.data_format,
-                        self.dilation_rate)
-
-    def _sign_shape(self, x):
-        """Flipout signs: one per example and channel, shared over space."""
-        shape = ops.shape(x)
-        ones = (1,) * self.rank
-        if self.data_format == "channels_last":
-            return (shape[0],) + ones + (shape[-1],)
-        return (shape[0], shape[1]) + ones
+        return self._variational_call(inputs, self.geometry.op, self.geometry.sign_shape)
 
     def compute_output_shape(self, input_shape):
-        if self._transpose:
-            return compute_conv_transpose_output_shape(
-                input_shape, self.kernel_size, self.filters, self.strides,
-                self.padding, self.output_padding, self.data_format,
-                self.dilation_rate)
-        padding = "valid" if self.padding == "causal" else self.padding
-        shape = list(input_shape)
-        if self.padding == "causal":
-            axis = 1 if self.data_format == "channels_last" else 2
-            if shape[axis] is not None:
-                shape[axis] += self.dilation_rate[0] * (self.kernel_size[0] - 1)
-        return compute_conv_output_shape(
-            shape, self.filters, self.kernel_size, self.strides, padding,
-            self.data_format, self.dilation_rate)
+        return self.geometry.output_shape(input_shape)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-        })
-        if self._transpose:
-            config["output_padding"] = self.output_padding
-        else:
-            config["groups"] = self.groups
-        return config
+        return {**super().get_config(), **self.geometry.get_config()}
 
 
 _ARGS_DOC = """
@@ -288,144 +179,167 @@ class Conv2DTransposeVariational(_ConvVariationalBase):
                          **kwargs)
 
 
-class _NamedConv:
-    """A fixed estimator and `tfp.layers.ConvolutionND*`'s positional order
-    `(filters, kernel_size, strides, padding, data_format, dilation_rate,
-    activation, activity_regularizer, trainable, ...)`."""
+class _PerPartConv(PerPartVariational):
+    """`tfp.layers`' convolutions: `(filters, kernel_size, strides, padding,
+    data_format, dilation_rate, activation, activity_regularizer,
+    kernel_posterior_fn, ...)` with TFP's per-part semantics."""
 
-    _estimator = None
+    rank = None
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
-                 data_format=None, dilation_rate=1, activation=None,
-                 activity_regularizer=None, trainable=True, **kwargs):
+                 data_format="channels_last", dilation_rate=1, activation=None,
+                 activity_regularizer=None,
+                 kernel_posterior_fn=util.DEFAULT_KERNEL_POSTERIOR_FN,
+                 kernel_posterior_tensor_fn=util.sample,
+                 kernel_prior_fn=util.default_multivariate_normal_fn,
+                 kernel_divergence_fn=util.kl_divergence,
+                 bias_posterior_fn=util.DEFAULT_BIAS_POSTERIOR_FN,
+                 bias_posterior_tensor_fn=util.sample, bias_prior_fn=None,
+                 bias_divergence_fn=util.kl_divergence, **kwargs):
+        super().__init__(
+            activation, activity_regularizer, kwargs.pop("trainable", True),
+            kernel_posterior_fn, kernel_posterior_tensor_fn, kernel_prior_fn,
+            kernel_divergence_fn, bias_posterior_fn, bias_posterior_tensor_fn,
+            bias_prior_fn, bias_divergence_fn, **kwargs)
+        self.geometry = ConvGeometry(self.rank, filters, kernel_size, strides, padding,
+                                     data_format, dilation_rate)
+        for name in ("filters", "kernel_size", "strides", "padding", "data_format",
+                     "dilation_rate"):
+            setattr(self, name, getattr(self.geometry, name))
+        self.input_spec = self.geometry.input_spec()
+
+    def build(self, input_shape):
+        kernel_shape = self.geometry.kernel_shape(input_shape)
+        self.input_spec = self.geometry.input_spec(input_shape)
+        self._build_parts(kernel_shape, self.geometry.bias_shape())
+
+    def call(self, inputs):
+        return self._call_parts(inputs, self.geometry.op, self.geometry.sign_shape)
+
+    def compute_output_shape(self, input_shape):
+        return self.geometry.output_shape(input_shape)
+
+    def get_config(self):
+        config = {**super().get_config(), **self.geometry.get_config()}
+        del config["groups"]
+        return config
+
+
+_PER_PART_DOC = """
+    Args:
+        filters: positive int, number of output channels.
+        kernel_size: positive int or tuple of `rank` positive ints.
+        strides, dilation_rate: positive ints or tuples (default 1).
+        padding: `"valid"` or `"same"` (and `"causal"` for 1-D), any case.
+        data_format: `"channels_last"` (default, as TFP) or `"channels_first"`.
+        activation, activity_regularizer: as in Keras.
+        kernel_posterior_fn, kernel_posterior_tensor_fn, kernel_prior_fn,
+        kernel_divergence_fn, bias_posterior_fn, bias_posterior_tensor_fn,
+        bias_prior_fn, bias_divergence_fn: TFP's per-part arguments, with
+            TFP's defaults (see `DenseReparameterization`).
+        seed: an int seeding the layer's draws (keyword, except for TFP's
+            Flipout layers, where it follows `bias_divergence_fn`).
+        kl_weight: keyword (tfbsl), a float >= 0 multiplying every divergence.
+
+    Raises:
+        ValueError: bad `filters`, `kernel_size`, `strides`, `padding`,
+            `data_format` or `dilation_rate`, or an input too small.
+        TypeError: as `DenseReparameterization`.
+
+    References:
+        TensorFlow Probability, `tfp.layers`:
+        https://www.tensorflow.org/probability/api_docs/python/tfp/layers
+"""
+
+
+class _PerPartFlipoutConv(_PerPartConv):
+    """TFP's Flipout convolutions take `seed` after `bias_divergence_fn`."""
+
+    estimator = Flipout()
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid",
+                 data_format="channels_last", dilation_rate=1, activation=None,
+                 activity_regularizer=None,
+                 kernel_posterior_fn=util.DEFAULT_KERNEL_POSTERIOR_FN,
+                 kernel_posterior_tensor_fn=util.sample,
+                 kernel_prior_fn=util.default_multivariate_normal_fn,
+                 kernel_divergence_fn=util.kl_divergence,
+                 bias_posterior_fn=util.DEFAULT_BIAS_POSTERIOR_FN,
+                 bias_posterior_tensor_fn=util.sample, bias_prior_fn=None,
+                 bias_divergence_fn=util.kl_divergence, seed=None, **kwargs):
         super().__init__(
             filters, kernel_size, strides, padding, data_format, dilation_rate,
-            activation=activation, activity_regularizer=activity_regularizer,
-            trainable=trainable,
-            estimator=fixed_estimator(type(self), self._estimator, kwargs), **kwargs)
+            activation, activity_regularizer, kernel_posterior_fn,
+            kernel_posterior_tensor_fn, kernel_prior_fn, kernel_divergence_fn,
+            bias_posterior_fn, bias_posterior_tensor_fn, bias_prior_fn,
+            bias_divergence_fn, seed=seed, **kwargs)
+
+
+def _doc(rank, estimator):
+    label = type(estimator).__name__
+    extra = (" (tfbsl's addition: TFP has this estimator for dense layers only)"
+             if label == "LocalReparameterization" else "")
+    name = f"Convolution{rank}D{label}"
+    return (f"""`tfp.layers.{name}` for Keras 3: a {rank}-D convolution whose
+    kernel is handled by the {label} estimator{extra}, with TFP's arguments,
+    defaults and losses.
+""" + _PER_PART_DOC + f"""
+    Example:
+    >>> layer = tfbsl.layers.{name}(2, 3, padding="same")
+    >>> layer(np.ones((1,) + (5,) * {rank} + (1,), "float32")).shape[-1]
+    2
+    """)
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class Convolution1DReparameterization(_NamedConv, Conv1DVariational):
-    """`Conv1DVariational(estimator="reparameterization")` under the
-    `tfp.layers` name and positional order. Unlike TFP's, the bias is random by default.
-
-    Example:
-    ```python
-    layer = tfbsl.layers.Convolution1DReparameterization(16, 3, activation="relu")
-    ```
-    """
-
-    _estimator = "reparameterization"
+class Convolution1DReparameterization(_PerPartConv):
+    __doc__ = _doc(1, Reparameterization())
+    rank, estimator = 1, Reparameterization()
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class Convolution1DFlipout(_NamedConv, Conv1DVariational):
-    """`Conv1DVariational(estimator="flipout")` under the
-    `tfp.layers` name and positional order. Unlike TFP's, the bias is random by default.
-
-    Example:
-    ```python
-    layer = tfbsl.layers.Convolution1DFlipout(16, 3, activation="relu")
-    ```
-    """
-
-    _estimator = "flipout"
+class Convolution2DReparameterization(_PerPartConv):
+    __doc__ = _doc(2, Reparameterization())
+    rank, estimator = 2, Reparameterization()
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class Convolution1DLocalReparameterization(_NamedConv, Conv1DVariational):
-    """`Conv1DVariational(estimator="local_reparameterization")` under the
-    `tfp.layers` name and positional order. Unlike TFP's, the bias is random by default.
-
-    Example:
-    ```python
-    layer = tfbsl.layers.Convolution1DLocalReparameterization(16, 3, activation="relu")
-    ```
-    """
-
-    _estimator = "local_reparameterization"
+class Convolution3DReparameterization(_PerPartConv):
+    __doc__ = _doc(3, Reparameterization())
+    rank, estimator = 3, Reparameterization()
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class Convolution2DReparameterization(_NamedConv, Conv2DVariational):
-    """`Conv2DVariational(estimator="reparameterization")` under the
-    `tfp.layers` name and positional order. Unlike TFP's, the bias is random by default.
-
-    Example:
-    ```python
-    layer = tfbsl.layers.Convolution2DReparameterization(16, 3, activation="relu")
-    ```
-    """
-
-    _estimator = "reparameterization"
+class Convolution1DFlipout(_PerPartFlipoutConv):
+    __doc__ = _doc(1, Flipout())
+    rank = 1
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class Convolution2DFlipout(_NamedConv, Conv2DVariational):
-    """`Conv2DVariational(estimator="flipout")` under the
-    `tfp.layers` name and positional order. Unlike TFP's, the bias is random by default.
-
-    Example:
-    ```python
-    layer = tfbsl.layers.Convolution2DFlipout(16, 3, activation="relu")
-    ```
-    """
-
-    _estimator = "flipout"
+class Convolution2DFlipout(_PerPartFlipoutConv):
+    __doc__ = _doc(2, Flipout())
+    rank = 2
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class Convolution2DLocalReparameterization(_NamedConv, Conv2DVariational):
-    """`Conv2DVariational(estimator="local_reparameterization")` under the
-    `tfp.layers` name and positional order. Unlike TFP's, the bias is random by default.
-
-    Example:
-    ```python
-    layer = tfbsl.layers.Convolution2DLocalReparameterization(16, 3, activation="relu")
-    ```
-    """
-
-    _estimator = "local_reparameterization"
+class Convolution3DFlipout(_PerPartFlipoutConv):
+    __doc__ = _doc(3, Flipout())
+    rank = 3
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class Convolution3DReparameterization(_NamedConv, Conv3DVariational):
-    """`Conv3DVariational(estimator="reparameterization")` under the
-    `tfp.layers` name and positional order. Unlike TFP's, the bias is random by default.
-
-    Example:
-    ```python
-    layer = tfbsl.layers.Convolution3DReparameterization(16, 3, activation="relu")
-    ```
-    """
-
-    _estimator = "reparameterization"
+class Convolution1DLocalReparameterization(_PerPartConv):
+    __doc__ = _doc(1, LocalReparameterization())
+    rank, estimator = 1, LocalReparameterization()
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class Convolution3DFlipout(_NamedConv, Conv3DVariational):
-    """`Conv3DVariational(estimator="flipout")` under the
-    `tfp.layers` name and positional order. Unlike TFP's, the bias is random by default.
-
-    Example:
-    ```python
-    layer = tfbsl.layers.Convolution3DFlipout(16, 3, activation="relu")
-    ```
-    """
-
-    _estimator = "flipout"
+class Convolution2DLocalReparameterization(_PerPartConv):
+    __doc__ = _doc(2, LocalReparameterization())
+    rank, estimator = 2, LocalReparameterization()
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class Convolution3DLocalReparameterization(_NamedConv, Conv3DVariational):
-    """`Conv3DVariational(estimator="local_reparameterization")` under the
-    `tfp.layers` name and positional order. Unlike TFP's, the bias is random by default.
-
-    Example:
-    ```python
-    layer = tfbsl.layers.Convolution3DLocalReparameterization(16, 3, activation="relu")
-    ```
-    """
-
-    _estimator = "local_reparameterization"
+class Convolution3DLocalReparameterization(_PerPartConv):
+    __doc__ = _doc(3, LocalReparameterization())
+    rank, estimator = 3, LocalReparameterization()

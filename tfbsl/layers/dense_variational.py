@@ -1,10 +1,18 @@
-"""Variational dense layers (Bayes by Backprop) and their `tfp.layers` names."""
+"""Variational dense layers (Bayes by Backprop): tfbsl's `DenseVariational`
+and the `tfp.layers` twins with TFP's per-part semantics."""
 
 import keras
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl.layers._variational import ESTIMATORS, _Variational, fixed_estimator  # noqa: F401
+from tfbsl.layers import util
+from tfbsl.layers._per_part import (
+    Flipout,
+    LocalReparameterization,
+    PerPartVariational,
+    Reparameterization,
+)
+from tfbsl.layers._variational import _Variational
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
@@ -101,58 +109,137 @@ class DenseVariational(_Variational):
         return config
 
 
-class _NamedVariant(DenseVariational):
-    """`DenseVariational` with a fixed estimator and `tfp.layers`' positional
-    order `(units, activation, activity_regularizer, trainable, ...)`."""
+_PER_PART_ARGS_DOC = """
+    Args:
+        units: positive int, output size.
+        activation: Keras activation.
+        activity_regularizer: Keras regularizer on the outputs.
+        trainable: whether the weights train.
+        kernel_posterior_fn: `fn(dtype, shape, name, trainable,
+            add_variable_fn) -> tfd.Distribution` over the kernel (default
+            `default_mean_field_normal_fn()`: scales near 0.049).
+        kernel_posterior_tensor_fn: `fn(distribution) -> tensor` (default a
+            sample).
+        kernel_prior_fn: as `kernel_posterior_fn`, for the prior (default
+            `default_multivariate_normal_fn`, N(0, 1)); None: no prior, no KL.
+        kernel_divergence_fn: `fn(q, p, kernel_tensor) -> scalar` added as a
+            layer loss (default the exact `tfd.kl_divergence(q, p)`, not
+            divided by the data size: pass `lambda q, p, _:
+            tfd.kl_divergence(q, p) / n`, or `kl_weight=1 / n`).
+        bias_posterior_fn: as `kernel_posterior_fn` (default a point
+            estimate, `default_mean_field_normal_fn(is_singular=True)`);
+            None: no bias.
+        bias_posterior_tensor_fn, bias_prior_fn (default None),
+            bias_divergence_fn: as for the kernel.
+        seed: keyword, an int seeding the layer's draws.
+        kl_weight: keyword (tfbsl), a float >= 0 multiplying every divergence.
 
-    _estimator = None
+    Raises:
+        TypeError: a factory returning no `tfd.Distribution`, a Flipout or
+            local-reparameterization kernel posterior other than
+            `Independent(Normal)`, or one of tfbsl's generic arguments
+            (`make_posterior_fn`, `prior`, `estimator`, ...).
 
-    def __init__(self, units, activation=None, activity_regularizer=None,
-                 trainable=True, **kwargs):
+    References:
+        TensorFlow Probability, `tfp.layers`:
+        https://www.tensorflow.org/probability/api_docs/python/tfp/layers
+"""
+
+
+class _PerPartDense(PerPartVariational):
+    """`tfp.layers`' dense layers: `(units, activation, activity_regularizer,
+    trainable, kernel_posterior_fn, ...)` with TFP's per-part semantics."""
+
+    def __init__(self, units, activation=None, activity_regularizer=None, trainable=True,
+                 kernel_posterior_fn=util.DEFAULT_KERNEL_POSTERIOR_FN,
+                 kernel_posterior_tensor_fn=util.sample,
+                 kernel_prior_fn=util.default_multivariate_normal_fn,
+                 kernel_divergence_fn=util.kl_divergence,
+                 bias_posterior_fn=util.DEFAULT_BIAS_POSTERIOR_FN,
+                 bias_posterior_tensor_fn=util.sample, bias_prior_fn=None,
+                 bias_divergence_fn=util.kl_divergence, **kwargs):
         super().__init__(
-            units, activation=activation, activity_regularizer=activity_regularizer,
-            trainable=trainable, estimator=fixed_estimator(type(self), self._estimator, kwargs),
-            **kwargs)
+            activation, activity_regularizer, trainable, kernel_posterior_fn,
+            kernel_posterior_tensor_fn, kernel_prior_fn, kernel_divergence_fn,
+            bias_posterior_fn, bias_posterior_tensor_fn, bias_prior_fn,
+            bias_divergence_fn, **kwargs)
+        self.units = _checks.check_positive_int("units", units)
+
+    def build(self, input_shape):
+        input_dim = _checks.check_known_last_dim("inputs", input_shape)
+        self.input_spec = keras.InputSpec(min_ndim=2, axes={-1: input_dim})
+        self._build_parts((input_dim, self.units), (self.units,))
+
+    def call(self, inputs):
+        return self._call_parts(inputs, ops.matmul)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class DenseReparameterization(_NamedVariant):
-    """`DenseVariational(estimator="reparameterization")` under the
-    `tfp.layers` name. Unlike TFP's, the bias is random by default.
-
+class DenseReparameterization(_PerPartDense):
+    __doc__ = """`tfp.layers.DenseReparameterization` for Keras 3: a dense layer
+    whose kernel (and bias) are drawn from their posteriors at each call
+    (Kingma & Welling 2014; Blundell et al. 2015), with TFP's arguments,
+    defaults and losses.
+""" + _PER_PART_ARGS_DOC + """
     Example:
-    ```python
-    layer = tfbsl.layers.DenseReparameterization(10, activation="relu")
-    ```
+    >>> layer = DenseReparameterization(3, activation="relu")
+    >>> layer(np.ones((2, 4), "float32")).shape
+    TensorShape([2, 3])
+    >>> type(layer.kernel_posterior).__name__, type(layer.bias_posterior).__name__
+    ('Independent', 'Independent')
     """
 
-    _estimator = "reparameterization"
+    estimator = Reparameterization()
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class DenseFlipout(_NamedVariant):
-    """`DenseVariational(estimator="flipout")` under the `tfp.layers` name.
-    Unlike TFP's, the bias is random by default.
-
+class DenseFlipout(_PerPartDense):
+    __doc__ = """`tfp.layers.DenseFlipout` for Keras 3: the kernel's noise is
+    decorrelated across examples by random sign flips (Wen et al. 2018,
+    "Flipout", https://arxiv.org/abs/1803.04386), with TFP's arguments,
+    defaults and losses. The kernel posterior must be `Independent(Normal)`.
+""" + _PER_PART_ARGS_DOC + """
     Example:
-    ```python
-    layer = tfbsl.layers.DenseFlipout(
-        10, kernel_divergence_fn=lambda q, p, _: tfd.kl_divergence(q, p) / n)
-    ```
+    >>> layer = DenseFlipout(3, kernel_divergence_fn=lambda q, p, _: tfd.kl_divergence(q, p) / 100)
+    >>> layer(np.ones((2, 4), "float32")).shape
+    TensorShape([2, 3])
     """
 
-    _estimator = "flipout"
+    def __init__(self, units, activation=None, activity_regularizer=None, trainable=True,
+                 kernel_posterior_fn=util.DEFAULT_KERNEL_POSTERIOR_FN,
+                 kernel_posterior_tensor_fn=util.sample,
+                 kernel_prior_fn=util.default_multivariate_normal_fn,
+                 kernel_divergence_fn=util.kl_divergence,
+                 bias_posterior_fn=util.DEFAULT_BIAS_POSTERIOR_FN,
+                 bias_posterior_tensor_fn=util.sample, bias_prior_fn=None,
+                 bias_divergence_fn=util.kl_divergence, seed=None, **kwargs):
+        super().__init__(
+            units, activation, activity_regularizer, trainable, kernel_posterior_fn,
+            kernel_posterior_tensor_fn, kernel_prior_fn, kernel_divergence_fn,
+            bias_posterior_fn, bias_posterior_tensor_fn, bias_prior_fn,
+            bias_divergence_fn, seed=seed, **kwargs)
+
+    estimator = Flipout()
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class DenseLocalReparameterization(_NamedVariant):
-    """`DenseVariational(estimator="local_reparameterization")` under the
-    `tfp.layers` name. Unlike TFP's, the bias is random by default.
-
+class DenseLocalReparameterization(_PerPartDense):
+    __doc__ = """`tfp.layers.DenseLocalReparameterization` for Keras 3: the
+    pre-activations are drawn from their Gaussian, independently per example
+    (Kingma et al. 2015, "Variational Dropout and the Local Reparameterization
+    Trick", https://arxiv.org/abs/1506.02557), with TFP's arguments, defaults
+    and losses. The kernel posterior must be `Independent(Normal)`.
+""" + _PER_PART_ARGS_DOC + """
     Example:
-    ```python
-    layer = tfbsl.layers.DenseLocalReparameterization(10, activation="relu")
-    ```
+    >>> layer = DenseLocalReparameterization(3)
+    >>> layer(np.ones((2, 4), "float32")).shape
+    TensorShape([2, 3])
     """
 
-    _estimator = "local_reparameterization"
+    estimator = LocalReparameterization()

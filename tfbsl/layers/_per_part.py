@@ -1,0 +1,238 @@
+"""The engine of the `tfp.layers`-named variational layers (`DenseFlipout`,
+`Convolution2DReparameterization`, ...): TFP's per-part semantics.
+
+As in `tfp.layers`, the kernel and the bias each have a posterior and a prior
+made by the user's `*_posterior_fn` / `*_prior_fn(dtype, shape, name,
+trainable, add_variable_fn)`, exposed after build as `kernel_posterior`,
+`kernel_prior`, `bias_posterior`, `bias_prior`; `*_posterior_tensor_fn`
+turns a posterior into the tensor used; each `*_divergence_fn(q, p, tensor)`
+adds a loss. The defaults are TFP's: a mean-field Normal kernel with scales
+near 0.049, a point-estimate bias, a N(0, 1) kernel prior, no bias prior, the
+exact KL, unweighted. One estimator object per layer class (the kernel's
+draw), sharing tfbsl's noise and operator with the generic layers.
+
+tfbsl's additions, keyword-only: `kl_weight` (multiplies every divergence;
+driven by `tfbsl.callbacks.KLAnnealing`) and `seed` (every layer; TFP's Flipout
+layers have it). The distributions are made once, at build, outside any graph
+being traced (`tf.init_scope`), so that their tensors serve every later graph.
+"""
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+from keras import ops
+
+from tfbsl import _checks, _random
+from tfbsl._serialization import deserialize_fn, serialize_fn
+from tfbsl.layers import _estimators, util
+from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight
+
+tfd = tfp.distributions
+
+_FN_ARGS = (
+    "kernel_posterior_fn", "kernel_posterior_tensor_fn", "kernel_prior_fn",
+    "kernel_divergence_fn", "bias_posterior_fn", "bias_posterior_tensor_fn",
+    "bias_prior_fn", "bias_divergence_fn",
+)
+_FACTORY = "(dtype, shape, name, trainable, add_variable_fn) -> tfd.Distribution"
+_SIGNATURES = {
+    "posterior_fn": (_FACTORY, 5), "prior_fn": (_FACTORY, 5),
+    "posterior_tensor_fn": ("(distribution) -> tensor", 1),
+    "divergence_fn": ("(q, p, posterior_tensor) -> scalar", 3),
+}
+# tfbsl's generic layers' arguments, and where TFP's layers say the same.
+_GENERIC_ONLY = {
+    "make_posterior_fn": "kernel_posterior_fn= / bias_posterior_fn=",
+    "make_prior_fn": "kernel_prior_fn= / bias_prior_fn=",
+    "prior": "kernel_prior_fn= / bias_prior_fn=",
+    "estimator": "the layer of that estimator's name",
+    "kl_use_exact": "kernel_divergence_fn=",
+    "use_bias": "bias_posterior_fn=None",
+}
+
+
+def _is_default_sample(fn):
+    return fn is util.sample or fn is tfd.Distribution.sample
+
+
+class Reparameterization:
+    """The kernel is a draw of its posterior (any distribution)."""
+
+    def __call__(self, layer, x, op, sign_shape):
+        kernel = layer.posterior_tensor(layer.kernel_posterior_tensor_fn, layer.kernel_posterior)
+        return op(x, ops.cast(kernel, x.dtype)), kernel
+
+
+class Flipout:
+    """`op(x, loc) + op(x * s_in, delta) * s_out` with `delta` drawn from
+    `Normal(0, scale)` (Wen et al. 2018); no kernel tensor to hand on."""
+
+    needs_normal = True
+
+    def __call__(self, layer, x, op, sign_shape):
+        base = layer.kernel_posterior.distribution
+        loc = ops.cast(base.loc, x.dtype)
+        fn = layer.kernel_posterior_tensor_fn
+        if _is_default_sample(fn):
+            scale = ops.cast(base.scale, x.dtype)
+            delta = scale * _random.normal(ops.shape(scale), layer.seed_generator, x.dtype)
+        else:
+            delta = ops.cast(fn(tfd.Normal(tf.zeros_like(base.loc), base.scale)), x.dtype)
+        return _estimators.flipout(x, loc, delta, op, layer.seed_generator, sign_shape), None
+
+
+class LocalReparameterization:
+    """The pre-activation drawn from its Gaussian `Normal(op(x, loc),
+    sqrt(op(x², scale²)))` (Kingma et al. 2015); no kernel tensor."""
+
+    needs_normal = True
+
+    def __call__(self, layer, x, op, sign_shape):
+        base = layer.kernel_posterior.distribution
+        loc, scale = ops.cast(base.loc, x.dtype), ops.cast(base.scale, x.dtype)
+        fn = layer.kernel_posterior_tensor_fn
+        if _is_default_sample(fn):
+            return _estimators.local_reparameterization(
+                x, loc, scale, op, layer.seed_generator), None
+        mean, variance = _estimators.local_moments(x, loc, scale, op)
+        return fn(tfd.Normal(mean, ops.sqrt(variance))), None
+
+
+class PerPartVariational(keras.Layer):
+    """Base of the `tfp.layers`-named variational layers. A subclass sets
+    `estimator` (an object above) and calls `_build_parts(kernel_shape,
+    bias_shape)` in `build` and `_call_parts(inputs, op, sign_shape)` in
+    `call`."""
+
+    estimator = Reparameterization()
+
+    def __init__(self, activation=None, activity_regularizer=None, trainable=True,
+                 kernel_posterior_fn=util.DEFAULT_KERNEL_POSTERIOR_FN,
+                 kernel_posterior_tensor_fn=util.sample,
+                 kernel_prior_fn=util.default_multivariate_normal_fn,
+                 kernel_divergence_fn=util.kl_divergence,
+                 bias_posterior_fn=util.DEFAULT_BIAS_POSTERIOR_FN,
+                 bias_posterior_tensor_fn=util.sample, bias_prior_fn=None,
+                 bias_divergence_fn=util.kl_divergence, *, seed=None,
+                 kl_weight=None, **kwargs):
+        for name, instead in _GENERIC_ONLY.items():
+            if name in kwargs:
+                raise TypeError(
+                    f"`{type(self).__name__}` takes `tfp.layers`' per-part "
+                    f"arguments: use `{instead}`, or tfbsl's generic "
+                    "`DenseVariational` / `Conv2DVariational` (...), which take "
+                    f"`{name}`. Received: {name}={kwargs[name]!r}"
+                )
+        super().__init__(activity_regularizer=activity_regularizer, trainable=trainable,
+                         **kwargs)
+        self.activation = _checks.check_activation("activation", activation)
+        given = dict(zip(_FN_ARGS, (
+            kernel_posterior_fn, kernel_posterior_tensor_fn, kernel_prior_fn,
+            kernel_divergence_fn, bias_posterior_fn, bias_posterior_tensor_fn,
+            bias_prior_fn, bias_divergence_fn), strict=True))
+        for name, fn in given.items():
+            if fn is not None:
+                signature, num_args = _SIGNATURES[name.split("_", 1)[1]]
+                _checks.check_callable(name, fn, signature, num_args=num_args)
+            setattr(self, name, fn)
+        self.kl_weight = check_kl_weight(kl_weight)
+        self.seed = _checks.check_seed("seed", seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+
+    def _build_parts(self, kernel_shape, bias_shape):
+        """Make the four distributions (`None` where the factory is None)."""
+        # Outside any graph being traced (Keras builds inside a scratch graph
+        # or a `tf.function`): tensors the factories make, such as the
+        # prior's zeros, must serve every later graph.
+        with tf.init_scope():
+            for part, shape in (("kernel", tuple(kernel_shape)), ("bias", tuple(bias_shape))):
+                for kind in ("posterior", "prior"):
+                    name = f"{part}_{kind}"
+                    setattr(self, name, self._make(f"{name}_fn", shape, name))
+        if self.kernel_posterior is None:
+            raise ValueError(
+                "`kernel_posterior_fn` must make the kernel's posterior. "
+                "Received: kernel_posterior_fn=None"
+            )
+        if getattr(self.estimator, "needs_normal", False) and not _is_independent_normal(
+                self.kernel_posterior):
+            raise TypeError(
+                f"`{type(self).__name__}` needs `kernel_posterior_fn` to make a "
+                "`tfd.Independent(tfd.Normal)` (as TFP's). Received: a "
+                f"{_describe(self.kernel_posterior)}; use the Reparameterization "
+                "layer for other posteriors."
+            )
+        add_kl_weight_variable(self)
+
+    def _make(self, fn_name, shape, name):
+        fn = getattr(self, fn_name)
+        if fn is None:
+            return None
+        distribution = fn(tf.as_dtype(self.variable_dtype), shape, name, self.trainable,
+                          self._add_variable)
+        if not isinstance(distribution, tfd.Distribution):
+            raise TypeError(
+                f"`{fn_name}` must return a `tfd.Distribution`. Received: a "
+                f"return value of type {type(distribution).__name__}"
+            )
+        return distribution
+
+    def _add_variable(self, name=None, shape=None, dtype=None, initializer=None,
+                      regularizer=None, trainable=True, constraint=None, **kwargs):
+        """TFP's `add_variable_fn` (tf_keras' `add_weight` keywords): a weight
+        of this layer, handed to TFP as the `tf.Variable` it holds, which TFP
+        reads anew at each use (a Keras variable would be read once)."""
+        weight = self.add_weight(
+            shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+            regularizer=regularizer, constraint=constraint, name=name, **kwargs)
+        return weight.value
+
+    def posterior_tensor(self, fn, distribution):
+        """`fn(distribution)`, TFP's default `sample` drawn from the layer's seed."""
+        if _is_default_sample(fn):
+            return _random.sample(distribution, self.seed_generator)
+        return fn(distribution)
+
+    def _call_parts(self, inputs, op, sign_shape=None):
+        x = ops.cast(inputs, self.compute_dtype)
+        outputs, kernel_tensor = self.estimator(self, x, op, sign_shape)
+        bias_tensor = None
+        if self.bias_posterior is not None:
+            bias_tensor = self.posterior_tensor(self.bias_posterior_tensor_fn, self.bias_posterior)
+            outputs = outputs + ops.cast(bias_tensor, outputs.dtype)
+        outputs = self.activation(outputs)
+        for part, tensor in (("kernel", kernel_tensor), ("bias", bias_tensor)):
+            fn = getattr(self, f"{part}_divergence_fn")
+            q, p = getattr(self, f"{part}_posterior"), getattr(self, f"{part}_prior")
+            if fn is not None and q is not None and p is not None:
+                self.add_loss(self.kl_weight_variable * ops.cast(fn(q, p, tensor), "float32"))
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({name: serialize_fn(getattr(self, name)) for name in _FN_ARGS})
+        config.update({
+            "activation": keras.activations.serialize(self.activation),
+            "seed": self.seed,
+            "kl_weight": self.kl_weight,
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        config = dict(config)
+        for key in _FN_ARGS:
+            if isinstance(config.get(key), dict):
+                config[key] = deserialize_fn(config[key], custom_objects, safe_mode)
+        return cls(**config)
+
+
+def _is_independent_normal(distribution):
+    return (isinstance(distribution, tfd.Independent)
+            and isinstance(distribution.distribution, tfd.Normal))
+
+
+def _describe(distribution):
+    inner = getattr(distribution, "distribution", None)
+    name = type(distribution).__name__
+    return f"{name}({_describe(inner)})" if isinstance(inner, tfd.Distribution) else name
