@@ -81,7 +81,6 @@ ROWS = rows(
     # The shape argument of each head, named as the user wrote it.
     ("heads/IndependentNormal event_shape=0", lambda: IndependentNormal(0), ValueError, "event_shape", "0"),
     ("heads/IndependentNormal event_shape=-1", lambda: IndependentNormal(-1), ValueError, "event_shape", "-1"),
-    ("heads/IndependentNormal event_shape=()", lambda: IndependentNormal(()), ValueError, "event_shape", "()"),
     ("heads/IndependentNormal event_shape=(2, 0)", lambda: IndependentNormal((2, 0)), ValueError,
      "event_shape", "(2, 0)"),
     ("heads/IndependentNormal event_shape=2.5", lambda: IndependentNormal(2.5), TypeError, "event_shape", "2.5"),

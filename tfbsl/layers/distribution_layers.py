@@ -187,7 +187,7 @@ class DistributionLambda(keras.Layer):
     ```
     """
 
-    def __init__(self, make_distribution_fn, convert_to_tensor_fn="sample",
+    def __init__(self, make_distribution_fn, convert_to_tensor_fn=tfd.Distribution.sample,
                  seed=None, **kwargs):
         _checks.check_callable(
             "make_distribution_fn", make_distribution_fn, "(inputs) -> tfd.Distribution")
@@ -257,8 +257,8 @@ class _Head(DistributionLambda):
     # The constructor argument that sets the event shape, as users write it.
     _SHAPE_ARG = "event_shape"
 
-    def __init__(self, event_shape=1, convert_to_tensor_fn="sample", seed=None,
-                 validate_args=False, **kwargs):
+    def __init__(self, event_shape=(), convert_to_tensor_fn=tfd.Distribution.sample, validate_args=False,
+                 seed=None, **kwargs):
         _refuse(self, kwargs, "make_distribution_fn", "it makes its distribution itself")
         event_shape = self._check_event_shape(event_shape)
         validate_args = _checks.check_bool("validate_args", validate_args)
@@ -268,13 +268,17 @@ class _Head(DistributionLambda):
 
     @classmethod
     def _check_event_shape(cls, value):
+        # `()`, TFP's default: one scalar draw per example.
+        if _is_empty_shape(value):
+            return ()
         return _checks.check_shape(cls._SHAPE_ARG, value)
 
     @classmethod
-    def params_size(cls, event_shape=1):
+    def params_size(cls, event_shape=(), name=None):
         """Inputs the head takes per example for `event_shape` (the head's
-        `event_size` or `num_classes`): an int, a tuple, a numpy integer or an
-        integer array / tensor (as in TFP)."""
+        `event_size` or `num_classes`): an int, a tuple, `()`, a numpy integer
+        or an integer array / tensor (as in TFP). `name` is TFP's op name,
+        accepted and unused."""
         return cls._params_size(int(np.prod(cls._check_event_shape(event_shape))))
 
     def build(self, input_shape):
@@ -311,7 +315,7 @@ class _Head(DistributionLambda):
         )
 
     def _reshape(self, params, batch):
-        return tf.reshape(params, tf.concat([batch, self.event_shape], 0))
+        return tf.reshape(params, tf.concat([batch, np.array(self.event_shape, np.int32)], 0))
 
     def get_config(self):
         config = super().get_config()
@@ -329,9 +333,10 @@ class _SizedHead(_Head):
 
     _SHAPE_ARG = "event_size"
 
-    def __init__(self, size, **kwargs):
+    def __init__(self, size, convert_to_tensor_fn=tfd.Distribution.sample, validate_args=False, seed=None,
+                 **kwargs):
         _refuse(self, kwargs, "event_shape", f"its argument is `{self._SHAPE_ARG}`")
-        super().__init__(size, **kwargs)
+        super().__init__(size, convert_to_tensor_fn, validate_args, seed, **kwargs)
 
     @classmethod
     def _check_event_shape(cls, value):
@@ -353,6 +358,14 @@ class _SizedHead(_Head):
         return config
 
 
+def _is_empty_shape(value):
+    """`()`, `[]` or an empty 1-D array / tensor."""
+    if isinstance(value, (tuple, list)):
+        return len(value) == 0
+    shape = getattr(value, "shape", None)
+    return shape is not None and tuple(shape) == (0,)
+
+
 def _refuse(layer, kwargs, name, reason):
     """Refuse an argument the head sets itself (Python would only say
     "multiple values")."""
@@ -371,10 +384,11 @@ class IndependentNormal(_Head):
     scale inputs.
 
     Args:
-        event_shape: int or tuple, the shape of one draw.
+        event_shape: int, tuple or `()` (default, as TFP: a scalar draw),
+            the shape of one draw.
         convert_to_tensor_fn: `"sample"` (default, as TFP), `"mean"`, `"mode"` or a callable.
-        seed: optional int, seeds `"sample"`.
         validate_args: passed to the TFP distribution.
+        seed: optional int, seeds `"sample"`.
 
     Example:
     ```python
@@ -406,10 +420,12 @@ class IndependentBernoulli(_Head):
     the probabilities.
 
     Args:
-        event_shape: int or tuple, the shape of one draw (e.g. `(8, 8)`).
+        event_shape: int, tuple or `()` (default, as TFP: a scalar draw),
+            the shape of one draw (e.g. `(8, 8)`).
+        sample_dtype: dtype of the draws (default: the layer's float dtype).
         convert_to_tensor_fn: `"sample"` (default, as TFP), `"mean"`, `"mode"` or a callable.
-        seed: optional int, seeds `"sample"`.
         validate_args: passed to the TFP distribution.
+        seed: optional int, seeds `"sample"`.
 
     Example:
     ```python
@@ -417,15 +433,23 @@ class IndependentBernoulli(_Head):
     ```
     """
 
+    def __init__(self, event_shape=(), convert_to_tensor_fn=tfd.Distribution.sample, sample_dtype=None,
+                 validate_args=False, seed=None, **kwargs):
+        super().__init__(event_shape, convert_to_tensor_fn, validate_args, seed, **kwargs)
+        self.sample_dtype = None if sample_dtype is None else tf.as_dtype(sample_dtype).name
+
     @staticmethod
     def _params_size(n):
         return n
 
     def _base(self, params, n, batch):
         return tfd.Bernoulli(
-            logits=self._reshape(params, batch), dtype=self.compute_dtype,
+            logits=self._reshape(params, batch), dtype=self.sample_dtype or self.compute_dtype,
             validate_args=self.validate_args,
         )
+
+    def get_config(self):
+        return {**super().get_config(), "sample_dtype": self.sample_dtype}
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
@@ -439,8 +463,8 @@ class OneHotCategorical(_SizedHead):
     Args:
         event_size: number of classes.
         convert_to_tensor_fn: `"sample"` (default, as TFP), `"mean"`, `"mode"` or a callable.
-        seed: optional int, seeds `"sample"`.
         validate_args: passed to the TFP distribution.
+        seed: optional int, seeds `"sample"`.
 
     Example:
     ```python
@@ -448,8 +472,10 @@ class OneHotCategorical(_SizedHead):
     ```
     """
 
-    def __init__(self, event_size=2, **kwargs):
-        super().__init__(event_size, **kwargs)
+    def __init__(self, event_size=2, convert_to_tensor_fn=tfd.Distribution.sample, sample_dtype=None,
+                 validate_args=False, seed=None, **kwargs):
+        super().__init__(event_size, convert_to_tensor_fn, validate_args, seed, **kwargs)
+        self.sample_dtype = None if sample_dtype is None else tf.as_dtype(sample_dtype).name
 
     @staticmethod
     def _params_size(n):
@@ -457,9 +483,12 @@ class OneHotCategorical(_SizedHead):
 
     def _distribution(self, params):
         return tfd.OneHotCategorical(
-            logits=ops.cast(params, self.compute_dtype), dtype=self.compute_dtype,
-            validate_args=self.validate_args,
+            logits=ops.cast(params, self.compute_dtype),
+            dtype=self.sample_dtype or self.compute_dtype, validate_args=self.validate_args,
         )
+
+    def get_config(self):
+        return {**super().get_config(), "sample_dtype": self.sample_dtype}
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
@@ -475,8 +504,8 @@ class Categorical(_SizedHead):
         num_classes: number of classes.
         convert_to_tensor_fn: `"mean"` (default: the probabilities), `"mode"`,
             `"sample"` or a callable.
-        seed: optional int, seeds `"sample"`.
         validate_args: passed to the TFP distribution.
+        seed: optional int, seeds `"sample"`.
 
     Example:
     ```python
@@ -486,8 +515,9 @@ class Categorical(_SizedHead):
 
     _SHAPE_ARG = "num_classes"
 
-    def __init__(self, num_classes=2, convert_to_tensor_fn="mean", **kwargs):
-        super().__init__(num_classes, convert_to_tensor_fn=convert_to_tensor_fn, **kwargs)
+    def __init__(self, num_classes=2, convert_to_tensor_fn="mean", validate_args=False,
+                 seed=None, **kwargs):
+        super().__init__(num_classes, convert_to_tensor_fn, validate_args, seed, **kwargs)
 
     @staticmethod
     def _params_size(n):
@@ -514,8 +544,8 @@ class MultivariateNormalTriL(_SizedHead):
     Args:
         event_size: dimension `n` of the Normal.
         convert_to_tensor_fn: `"sample"` (default, as TFP), `"mean"`, `"mode"` or a callable.
-        seed: optional int, seeds `"sample"`.
         validate_args: passed to the TFP distribution.
+        seed: optional int, seeds `"sample"`.
 
     Example:
     ```python
@@ -527,8 +557,9 @@ class MultivariateNormalTriL(_SizedHead):
     ```
     """
 
-    def __init__(self, event_size=1, **kwargs):
-        super().__init__(event_size, **kwargs)
+    def __init__(self, event_size=1, convert_to_tensor_fn=tfd.Distribution.sample, validate_args=False,
+                 seed=None, **kwargs):
+        super().__init__(event_size, convert_to_tensor_fn, validate_args, seed, **kwargs)
 
     @staticmethod
     def _params_size(n):
@@ -551,9 +582,10 @@ class VariableLayer(keras.Layer):
 
     Args:
         shape: int or tuple, shape of the variable.
-        initializer: Keras initializer (default `"zeros"`).
+        dtype: the layer's dtype (policy).
         activation: optional activation applied to the variable.
-        regularizer, constraint: Keras regularizer / constraint.
+        initializer: Keras initializer (default `"zeros"`).
+        regularizer, constraint: keyword-only, Keras regularizer / constraint.
 
     Example:
     ```python
@@ -565,12 +597,12 @@ class VariableLayer(keras.Layer):
     ```
     """
 
-    def __init__(self, shape, initializer="zeros", activation=None,
+    def __init__(self, shape, dtype=None, activation=None, initializer="zeros", *,
                  regularizer=None, constraint=None, **kwargs):
         shape = _checks.check_shape("shape", shape)
         initializer = _checks.check_initializer("initializer", initializer)
         activation = _checks.check_activation("activation", activation)
-        super().__init__(**kwargs)
+        super().__init__(dtype=dtype, **kwargs)
         self.shape = shape
         self.initializer = initializer
         self.activation = activation
