@@ -257,8 +257,8 @@ class _Head(DistributionLambda):
     # The constructor argument that sets the event shape, as users write it.
     _SHAPE_ARG = "event_shape"
 
-    def __init__(self, event_shape=(), convert_to_tensor_fn=tfd.Distribution.sample, validate_args=False,
-                 seed=None, **kwargs):
+    def __init__(self, event_shape=(), convert_to_tensor_fn=tfd.Distribution.sample,
+                 validate_args=False, seed=None, **kwargs):
         _refuse(self, kwargs, "make_distribution_fn", "it makes its distribution itself")
         event_shape = self._check_event_shape(event_shape)
         validate_args = _checks.check_bool("validate_args", validate_args)
@@ -333,7 +333,8 @@ class _SizedHead(_Head):
 
     _SHAPE_ARG = "event_size"
 
-    def __init__(self, size, convert_to_tensor_fn=tfd.Distribution.sample, validate_args=False, seed=None,
+    def __init__(self, size, convert_to_tensor_fn=tfd.Distribution.sample,
+                 validate_args=False, seed=None,
                  **kwargs):
         _refuse(self, kwargs, "event_shape", f"its argument is `{self._SHAPE_ARG}`")
         super().__init__(size, convert_to_tensor_fn, validate_args, seed, **kwargs)
@@ -433,7 +434,8 @@ class IndependentBernoulli(_Head):
     ```
     """
 
-    def __init__(self, event_shape=(), convert_to_tensor_fn=tfd.Distribution.sample, sample_dtype=None,
+    def __init__(self, event_shape=(), convert_to_tensor_fn=tfd.Distribution.sample,
+                 sample_dtype=None,
                  validate_args=False, seed=None, **kwargs):
         super().__init__(event_shape, convert_to_tensor_fn, validate_args, seed, **kwargs)
         self.sample_dtype = None if sample_dtype is None else tf.as_dtype(sample_dtype).name
@@ -472,7 +474,8 @@ class OneHotCategorical(_SizedHead):
     ```
     """
 
-    def __init__(self, event_size=2, convert_to_tensor_fn=tfd.Distribution.sample, sample_dtype=None,
+    def __init__(self, event_size=2, convert_to_tensor_fn=tfd.Distribution.sample,
+                 sample_dtype=None,
                  validate_args=False, seed=None, **kwargs):
         super().__init__(event_size, convert_to_tensor_fn, validate_args, seed, **kwargs)
         self.sample_dtype = None if sample_dtype is None else tf.as_dtype(sample_dtype).name
@@ -515,8 +518,7 @@ class Categorical(_SizedHead):
 
     _SHAPE_ARG = "num_classes"
 
-    def __init__(self, num_classes=2, convert_to_tensor_fn="mean", validate_args=False,
-                 seed=None, **kwargs):
+    def __init__(self, num_classes=2, convert_to_tensor_fn="mean", validate_args=False, seed=None, **kwargs):
         super().__init__(num_classes, convert_to_tensor_fn, validate_args, seed, **kwargs)
 
     @staticmethod
@@ -557,8 +559,8 @@ class MultivariateNormalTriL(_SizedHead):
     ```
     """
 
-    def __init__(self, event_size=1, convert_to_tensor_fn=tfd.Distribution.sample, validate_args=False,
-                 seed=None, **kwargs):
+    def __init__(self, event_size=1, convert_to_tensor_fn=tfd.Distribution.sample,
+                 validate_args=False, seed=None, **kwargs):
         super().__init__(event_size, convert_to_tensor_fn, validate_args, seed, **kwargs)
 
     @staticmethod
