@@ -518,7 +518,8 @@ class Categorical(_SizedHead):
 
     _SHAPE_ARG = "num_classes"
 
-    def __init__(self, num_classes=2, convert_to_tensor_fn="mean", validate_args=False, seed=None, **kwargs):
+    def __init__(self, num_classes=2, convert_to_tensor_fn="mean", validate_args=False,
+                 seed=None, **kwargs):
         super().__init__(num_classes, convert_to_tensor_fn, validate_args, seed, **kwargs)
 
     @staticmethod
