@@ -103,14 +103,16 @@ def test_stacked_conditional_flow_change_of_variables_and_inverse():
 @pytest.mark.parametrize("order", ["left-to-right", "right-to-left"])
 @pytest.mark.parametrize("event_size", [1, 2, 5])
 def test_made_jacobian_is_strictly_triangular(order, event_size):
-    made = AutoregressiveNetwork(params=3, hidden_units=(16, 16), input_order=order)
+    made = AutoregressiveNetwork(
+        params=3, event_shape=event_size, conditional=True, conditional_event_shape=2,
+        hidden_units=(16, 16), input_order=order, activation="relu")
     x = tf.convert_to_tensor(RNG.normal(size=(4, event_size)).astype("float32"))
     context = tf.convert_to_tensor(RNG.normal(size=(4, 2)).astype("float32"))
-    made(x, context=context)
+    made(x, conditional_input=context)
     _randomize(made)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        out = made(x, context=context)
+        out = made(x, conditional_input=context)
     assert out.shape == (4, event_size, 3)
     jacobian = tape.batch_jacobian(out, x).numpy()  # [batch, out_dim, param, in_dim]
     allowed = np.tril(np.ones((event_size, event_size)), -1)

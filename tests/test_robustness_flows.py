@@ -156,15 +156,17 @@ def test_a_context_must_match_the_build(name):
 
 
 def test_made_checks_its_inputs_and_context():
+    # TFP's call: `made(x, conditional_input=...)`, conditional by construction.
     made = AutoregressiveNetwork(params=2, hidden_units=(4,))
     made(X)
-    with pytest.raises(ValueError, match=r"built without a context.*context.shape=\(8, 3\)"):
-        made(X, context=C)
-    with pytest.raises(ValueError, match=r"2 features.*inputs.shape=\(8, 3\)"):
+    with pytest.raises(ValueError, match=r"without a context.*conditional_input.shape=\(8, 3\)"):
+        made(X, conditional_input=C)
+    with pytest.raises(ValueError, match=r"2 features.*x.shape=\(8, 3\)"):
         made(C)
-    conditional = AutoregressiveNetwork(params=2, hidden_units=(4,))
-    conditional(X, context=C)
-    with pytest.raises(ValueError, match=r"last axis of 3.*context=None"):
+    conditional = AutoregressiveNetwork(
+        params=2, event_shape=2, conditional=True, conditional_event_shape=3, hidden_units=(4,))
+    conditional(X, conditional_input=C)
+    with pytest.raises(ValueError, match=r"last axis of 3.*conditional_input=None"):
         conditional(X)
 
 

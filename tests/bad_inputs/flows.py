@@ -34,9 +34,11 @@ def _block(block, context=None):
     return block
 
 
-def _made(context=None):
-    made = AutoregressiveNetwork(params=2, hidden_units=(4,))
-    made(X, context=context)
+def _made(conditional=False):
+    made = AutoregressiveNetwork(params=2, hidden_units=(4,), **(
+        {"event_shape": 2, "conditional": True, "conditional_event_shape": 3}
+        if conditional else {}))
+    made(X, conditional_input=C if conditional else None)
     return made
 
 
@@ -140,10 +142,10 @@ ROWS = rows(
      ValueError, "params", "1.5"),
     ("flows/AutoregressiveNetwork params=str", lambda: AutoregressiveNetwork("2"),
      ValueError, "params", "'2'"),
-    ("flows/AutoregressiveNetwork hidden_units=(0,)", lambda: AutoregressiveNetwork(2, (0,)),
-     ValueError, "hidden_units", "(0,)"),
-    ("flows/AutoregressiveNetwork input_order", lambda: AutoregressiveNetwork(2, input_order="random"),
-     ValueError, "input_order", "'random'"),
+    ("flows/AutoregressiveNetwork hidden_units=(0,)",
+     lambda: AutoregressiveNetwork(2, hidden_units=(0,)), ValueError, "hidden_units", "(0,)"),
+    ("flows/AutoregressiveNetwork input_order", lambda: AutoregressiveNetwork(2, input_order="up"),
+     ValueError, "input_order", "'up'"),
     ("flows/AutoregressiveNetwork activation", lambda: AutoregressiveNetwork(2, activation="nope"),
      ValueError, "activation", "'nope'"),
     ("flows/AutoregressiveNetwork kernel_initializer",
@@ -152,11 +154,11 @@ ROWS = rows(
     ("flows/AutoregressiveNetwork bias_initializer", lambda: AutoregressiveNetwork(2, bias_initializer=5),
      ValueError, "bias_initializer", "5"),
     ("flows/AutoregressiveNetwork other width", lambda: _made()(C),
-     ValueError, "AutoregressiveNetwork", "2 features", "inputs.shape=(4, 3)"),
-    ("flows/AutoregressiveNetwork unexpected context", lambda: _made()(X, context=C),
-     ValueError, "AutoregressiveNetwork", "without a context", "context.shape=(4, 3)"),
-    ("flows/AutoregressiveNetwork missing context", lambda: _made(C)(X),
-     ValueError, "AutoregressiveNetwork", "last axis of 3", "context=None"),
+     ValueError, "AutoregressiveNetwork", "2 features", "x.shape=(4, 3)"),
+    ("flows/AutoregressiveNetwork unexpected context", lambda: _made()(X, conditional_input=C),
+     ValueError, "AutoregressiveNetwork", "without a context", "conditional_input.shape=(4, 3)"),
+    ("flows/AutoregressiveNetwork missing context", lambda: _made(conditional=True)(X),
+     ValueError, "AutoregressiveNetwork", "last axis of 3", "conditional_input=None"),
 
     # NormalizingFlow: constructor.
     ("flows/NormalizingFlow blocks=[]", lambda: NormalizingFlow([]), ValueError, "blocks", "[]"),

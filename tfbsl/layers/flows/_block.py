@@ -17,23 +17,28 @@ def check_hidden_units(hidden_units):
     return _checks.check_positive_int_tuple("hidden_units", hidden_units)
 
 
-def check_inputs_shape(layer, shape, event_size=None, rank=2):
+def check_inputs_shape(layer, shape, event_size=None, rank=2, name="inputs"):
     """Flows take a batch of event vectors: `shape` is `(batch, event_size)`
     (any width before the layer is built); `rank=None` allows any batch shape
-    `(..., event_size)`, as the MADE does."""
+    `(..., event_size)`, as the MADE does. `name` is the argument's name."""
     shape = tuple(shape)
+    if rank is None and not shape:
+        raise ValueError(
+            f"{type(layer).__name__} expects `{name}` of shape (..., "
+            f"{event_size or 'features'}). Received: {name}.shape={shape}"
+        )
     if rank is not None and len(shape) != rank:
         # The usual slip: one feature given as a flat vector.
         hint = " For one feature per example, pass x.reshape(-1, 1)." if len(shape) == 1 else ""
         raise ValueError(
             f"{type(layer).__name__} expects inputs of shape (batch, "
             f"{event_size or 'features'}), one row per example. Received: "
-            f"inputs.shape={shape}.{hint}"
+            f"{name}.shape={shape}.{hint}"
         )
     if event_size is not None and shape[-1] is not None and shape[-1] != event_size:
         raise ValueError(
             f"{type(layer).__name__} was built for inputs with {event_size} "
-            f"features (the event size). Received: inputs.shape={shape}"
+            f"features (the event size). Received: {name}.shape={shape}"
         )
 
 
@@ -43,25 +48,26 @@ def as_compute_dtype(layer, value):
     return ops.cast(ops.convert_to_tensor(value), layer.compute_dtype)
 
 
-def check_context(layer, context, context_size):
+def check_context(layer, context, context_size, name="context"):
     """`context` (cast to the compute dtype) if it matches what `layer` was
-    built with: None for no context, else a last axis of `context_size`."""
+    built with: None for no context, else a last axis of `context_size`.
+    `name` is the argument's name."""
     built = (
         f"{type(layer).__name__} was built without a context" if context_size is None
         else f"{type(layer).__name__} was built with a context with a last axis of {context_size}"
     )
     if context is None:
         if context_size is not None:
-            raise ValueError(f"{built}, so `context` must be given. Received: context=None")
+            raise ValueError(f"{built}, so `{name}` must be given. Received: {name}=None")
         return None
     context = as_compute_dtype(layer, context)
     if context_size is None:
         raise ValueError(
-            f"{built}, so `context` must be None. Received: context.shape={tuple(context.shape)}")
+            f"{built}, so `{name}` must be None. Received: {name}.shape={tuple(context.shape)}")
     if tuple(context.shape[-1:]) != (context_size,):
         raise ValueError(
-            f"{built}, so `context` must have a last axis of {context_size}. "
-            f"Received: context.shape={tuple(context.shape)}"
+            f"{built}, so `{name}` must have a last axis of {context_size}. "
+            f"Received: {name}.shape={tuple(context.shape)}"
         )
     return context
 

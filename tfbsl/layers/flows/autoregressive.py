@@ -25,18 +25,21 @@ class _Autoregressive(_FlowBlock):
     def build(self, inputs_shape, context_shape=None):
         self._build_shapes(inputs_shape, context_shape)
         self.made = AutoregressiveNetwork(
-            self._params(), self.hidden_units, self.activation, name="made",
+            self._params(), event_shape=self.event_size,
+            conditional=self.context_size is not None,
+            conditional_event_shape=self.context_size,
+            hidden_units=self.hidden_units, activation=self.activation, name="made",
             dtype=self.dtype_policy)
-        self.made.build(inputs_shape, context_shape)
+        self.made.build(inputs_shape)
 
     def _bijector(self, context):
         return tfb.MaskedAutoregressiveFlow(
-            bijector_fn=lambda x: self._elementwise(self.made(x, context=context)))
+            bijector_fn=lambda x: self._elementwise(self.made(x, conditional_input=context)))
 
     def _inverse(self, x, context):
         # What tfb.MaskedAutoregressiveFlow computes for `inverse` and for its
         # log-det, with one MADE pass for both (halves the traced graph).
-        elementwise = self._elementwise(self.made(x, context=context))
+        elementwise = self._elementwise(self.made(x, conditional_input=context))
         return elementwise.inverse(x), elementwise.inverse_log_det_jacobian(x, event_ndims=1)
 
     def get_config(self):
