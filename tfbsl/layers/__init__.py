@@ -34,11 +34,21 @@ from tfbsl.layers.flows import (
     ActNorm,
     AffineCoupling,
     AutoregressiveNetwork,
+    AutoregressiveTransform,
     MaskedAutoregressive,
     NormalizingFlow,
     Permute,
     SplineAutoregressive,
     SplineCoupling,
+)
+from tfbsl.layers.kl_divergence import KLDivergenceAddLoss, KLDivergenceRegularizer
+from tfbsl.layers.mixture_layers import (
+    CategoricalMixtureOfOneHotCategorical,
+    IndependentLogistic,
+    IndependentPoisson,
+    MixtureLogistic,
+    MixtureNormal,
+    MixtureSameFamily,
 )
 from tfbsl.layers.sampling import Sampling
 from tfbsl.layers.util import (
@@ -51,7 +61,9 @@ __all__ = [
     "ActNorm",
     "AffineCoupling",
     "AutoregressiveNetwork",
+    "AutoregressiveTransform",
     "Categorical",
+    "CategoricalMixtureOfOneHotCategorical",
     "Conv1DVariational",
     "Conv2DTransposeVariational",
     "Conv2DVariational",
@@ -71,8 +83,15 @@ __all__ = [
     "DenseVariational",
     "DistributionLambda",
     "IndependentBernoulli",
+    "IndependentLogistic",
     "IndependentNormal",
+    "IndependentPoisson",
+    "KLDivergenceAddLoss",
+    "KLDivergenceRegularizer",
     "MaskedAutoregressive",
+    "MixtureLogistic",
+    "MixtureNormal",
+    "MixtureSameFamily",
     "MultivariateNormalTriL",
     "NormalizingFlow",
     "OneHotCategorical",
