@@ -61,6 +61,28 @@ def kl_fn(q, p, _):
     return tfd.kl_divergence(q, p)
 
 
+@keras.saving.register_keras_serializable(package="tfbsl_tests")
+class RBFKernelFn(keras.layers.Layer):
+    """TFP's tutorial kernel provider (Probabilistic Layers Regression, case 5)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._amplitude = self.add_weight(initializer="zeros", name="amplitude")
+        self._length_scale = self.add_weight(initializer="zeros", name="length_scale")
+
+    @property
+    def kernel(self):
+        return tfp.math.psd_kernels.ExponentiatedQuadratic(
+            amplitude=tf.nn.softplus(0.1 * self._amplitude),
+            length_scale=tf.nn.softplus(5.0 * self._length_scale))
+
+
+@keras.saving.register_keras_serializable(package="tfbsl_tests")
+def vgp_loss(y, rv_y):
+    """TFP's tutorial loss: the VGP's negative ELBO."""
+    return rv_y.variational_loss(y, kl_weight=1 / N)
+
+
 @dataclasses.dataclass
 class Case:
     """How to make, feed and train one layer.
@@ -105,6 +127,9 @@ _ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
 
 def _unit_normal(n):
     return tfd.Independent(tfd.Normal(tf.zeros(n), 1.0), 1)
+_VGP_TRACES = ("traces the VGP's train step again (tens of seconds on 2 cores); "
+               "functional_jit, custom_loop, sequential_input and run_layer_test cover fit, "
+               "a first call in a tf.function and the .keras round trip")
 _UNBATCHED = ("returns its variable, unbatched (TFP's semantics): `fit` needs a batch; "
               "it trains inside DenseVariational[trainable_prior] and [tutorial_fns]")
 
@@ -167,6 +192,11 @@ REGISTRY = {
         pre=lambda: [L.IndependentNormal(2)], layer_test=None,
         skip_reason="its input must carry a distribution (run_layer_test feeds plain "
                     "tensors); called after a head in every other style"),
+    "VariationalGaussianProcess": Case(
+        lambda: L.VariationalGaussianProcess(4, RBFKernelFn(), seed=1), (2,), vgp_loss,
+        y=lambda x: np.sin(x[:, :1]), skip_styles={s: _VGP_TRACES for s in (
+            "sequential_lazy", "subclassed", "nested", "functional")}),
+    "WeightNorm": Case(lambda: L.WeightNorm(keras.layers.Dense(3)), (4,)),
     # VAE.
     "Sampling": Case(lambda: L.Sampling(seed=1), (4,), pre=lambda: [L.IndependentNormal(2)],
                      layer_test=None,

@@ -41,6 +41,8 @@ from tfbsl.layers.flows import (
     SplineAutoregressive,
     SplineCoupling,
 )
+from tfbsl.layers.gaussian_process import VariationalGaussianProcess
+from tfbsl.layers.initializers import BlockwiseInitializer
 from tfbsl.layers.kl_divergence import KLDivergenceAddLoss, KLDivergenceRegularizer
 from tfbsl.layers.mixture_layers import (
     CategoricalMixtureOfOneHotCategorical,
@@ -56,12 +58,14 @@ from tfbsl.layers.util import (
     default_mean_field_normal_fn,
     default_multivariate_normal_fn,
 )
+from tfbsl.layers.weight_norm import WeightNorm
 
 __all__ = [
     "ActNorm",
     "AffineCoupling",
     "AutoregressiveNetwork",
     "AutoregressiveTransform",
+    "BlockwiseInitializer",
     "Categorical",
     "CategoricalMixtureOfOneHotCategorical",
     "Conv1DVariational",
@@ -100,6 +104,8 @@ __all__ = [
     "SplineAutoregressive",
     "SplineCoupling",
     "VariableLayer",
+    "VariationalGaussianProcess",
+    "WeightNorm",
     "default_loc_scale_fn",
     "default_mean_field_normal_fn",
     "default_multivariate_normal_fn",

@@ -31,9 +31,11 @@ class DenseVariational(_Variational):
     weight draw; the local-reparameterization estimator draws no weights, so
     it takes a separate draw when it needs the Monte-Carlo estimate.
 
-    The positional order is `tfp.layers.DenseVariational`'s, so the TFP
-    tutorial's `DenseVariational(units, posterior, prior, kl_weight=...)` runs
-    unchanged; new arguments are keyword-only. Defaults that differ from
+    The positional order is `tfp.layers.DenseVariational`'s (`units,
+    make_posterior_fn, make_prior_fn, kl_weight, kl_use_exact, activation,
+    use_bias, activity_regularizer`), so the TFP tutorial's
+    `DenseVariational(units, posterior, prior, kl_weight=...)` runs
+    unchanged; tfbsl's arguments are keyword-only. Defaults that differ from
     TFP's: `kl_use_exact=None` (analytic when available; TFP: Monte Carlo),
     `make_posterior_fn` and `make_prior_fn` optional (TFP: required).
 
@@ -78,9 +80,9 @@ class DenseVariational(_Variational):
 
     def __init__(self, units, make_posterior_fn=None, make_prior_fn=None,
                  kl_weight=None, kl_use_exact=None, activation=None,
-                 use_bias=True, *, estimator="reparameterization", prior=None,
-                 seed=None, kernel_divergence_fn=None, bias_divergence_fn=None,
-                 activity_regularizer=None, **kwargs):
+                 use_bias=True, activity_regularizer=None, *,
+                 estimator="reparameterization", prior=None, seed=None,
+                 kernel_divergence_fn=None, bias_divergence_fn=None, **kwargs):
         super().__init__(
             make_posterior_fn, make_prior_fn, kl_weight, kl_use_exact,
             activation, use_bias, estimator=estimator, prior=prior, seed=seed,
