@@ -41,8 +41,8 @@ CASES = [
     (Conv2DTransposeVariational, {"filters": 2, "kernel_size": 3, "strides": 2,
                                   "padding": "same", "estimator": "flipout"},
      (2, 3, 3, 2), (2, 6, 6, 2)),
-    (Convolution2DFlipout, {"filters": 2, "kernel_size": 3, "prior": "scale_mixture"},
-     (2, 4, 4, 1), (2, 2, 2, 2)),
+    (Conv2DVariational, {"filters": 2, "kernel_size": 3, "prior": "scale_mixture",
+                         "estimator": "flipout"}, (2, 4, 4, 1), (2, 2, 2, 2)),
 ]
 
 
@@ -57,7 +57,7 @@ class ConvVariationalLayerTest(testing.TestCase):
                 expected_num_non_trainable_weights=1,  # the KL weight
                 expected_num_seed_generators=1, expected_num_losses=1,
                 # One mixed-precision pass is enough (the 2-D flipout case).
-                run_mixed_precision_check=cls is Convolution2DFlipout,
+                run_mixed_precision_check=kwargs.get("prior") == "scale_mixture",
             )
 
 
@@ -79,7 +79,7 @@ def test_conformance_cnn_every_estimator_and_named_variants(tmp_path):
         Conv2DTransposeVariational(2, 2, strides=2, kl_weight=1 / n, seed=3),
         keras.layers.Flatten(),
         tfbsl.layers.DenseFlipout(3, kl_weight=1 / n, seed=5),
-        tfbsl.layers.OneHotCategorical(3),
+        tfbsl.layers.OneHotCategorical(3, convert_to_tensor_fn="mean"),
     ])
     check_model_conformance(model, x, y, loss="categorical_crossentropy", tmp_path=tmp_path)
 

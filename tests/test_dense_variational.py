@@ -38,14 +38,18 @@ class DenseVariationalLayerTest(testing.TestCase):
             )
 
     @pytest.mark.slow
-    def test_run_layer_test_named_variants_and_priors(self):
+    def test_run_layer_test_priors_and_tfp_layers(self):
         for cls, kwargs, trainable in [
-            (DenseFlipout, {"units": 2, "prior": "scale_mixture"}, 2),
-            (DenseReparameterization, {"units": 2, "prior": tfbsl.priors.TrainableNormal()}, 3),
-            (DenseLocalReparameterization,
-             {"units": 2, "prior": tfbsl.priors.Normal(scale=0.5)}, 2),
+            (DenseVariational, {"units": 2, "prior": "scale_mixture", "estimator": "flipout"}, 2),
+            (DenseVariational, {"units": 2, "prior": tfbsl.priors.TrainableNormal()}, 3),
+            (DenseVariational, {"units": 2, "prior": tfbsl.priors.Normal(scale=0.5),
+                                "estimator": "local_reparameterization"}, 2),
             (DenseVariational, {"units": 2, "make_posterior_fn": tfbsl.posteriors.mean_field,
                                 "make_prior_fn": tfbsl.priors.trainable}, 2),
+            # TFP's per-part layers: kernel loc and scale, bias loc.
+            (DenseFlipout, {"units": 2}, 3),
+            (DenseReparameterization, {"units": 2}, 3),
+            (DenseLocalReparameterization, {"units": 2}, 3),
         ]:
             self.run_layer_test(
                 cls, init_kwargs=kwargs, input_shape=(4, 3), expected_output_shape=(4, 2),
