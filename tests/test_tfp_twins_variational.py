@@ -218,3 +218,24 @@ def test_tfbsl_generic_layers_keep_their_design():
     when given a per-part one."""
     with pytest.raises(ValueError, match="DenseFlipout"):
         tfbsl.layers.DenseVariational(2, kernel_posterior_fn=None)
+
+
+@keras.saving.register_keras_serializable(package="tfbsl_tests")
+def raw_variable_prior(dtype, shape, name, trainable, add_variable_fn):
+    """A prior holding a `tf.Variable` it made itself, as older TFP code does."""
+    loc = tf.Variable(tf.zeros(shape, dtype), name=name + "_raw_loc")
+    return tfd.Independent(tfd.Normal(loc, 1.0), reinterpreted_batch_ndims=len(shape))
+
+
+def test_a_factorys_own_tf_variables_are_tracked_trained_and_saved(tmp_path):
+    layer = L.DenseFlipout(2, kernel_prior_fn=raw_variable_prior, seed=1)
+    model = keras.Sequential([keras.Input((3,)), layer])
+    assert any("raw_loc" in w.name for w in layer.trainable_weights)
+    x = RNG.normal(size=(32, 3)).astype("float32")
+    model.compile(keras.optimizers.Adam(0.1), "mse", jit_compile=True)
+    model.fit(x, RNG.normal(size=(32, 2)), epochs=3, verbose=0)
+    trained = layer.kernel_prior.distribution.loc.numpy()
+    assert np.abs(trained).max() > 1e-3
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.layers[0].kernel_prior.distribution.loc.numpy(), trained)

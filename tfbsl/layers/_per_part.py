@@ -175,7 +175,21 @@ class PerPartVariational(keras.Layer):
                 f"`{fn_name}` must return a `tfd.Distribution`. Received: a "
                 f"return value of type {type(distribution).__name__}"
             )
+        self._track_factory_variables(distribution)
         return distribution
+
+    def _track_factory_variables(self, distribution):
+        """Keras 3 tracks only its own variables: a `tf.Variable` a factory
+        made itself (not through `add_variable_fn`) is wrapped in a
+        `keras.Variable` sharing its storage, so that it trains and saves."""
+        own = {id(w.value) for w in self.weights}
+        found = [v for v in distribution.variables
+                 if isinstance(v, tf.Variable) and id(v) not in own]
+        if found:
+            self._factory_variables = list(getattr(self, "_factory_variables", [])) + [
+                keras.Variable(v, trainable=v.trainable,
+                               name=v.name.split(":")[0].replace("/", "_"))
+                for v in found]
 
     def _add_variable(self, name=None, shape=None, dtype=None, initializer=None,
                       regularizer=None, trainable=True, constraint=None, **kwargs):
