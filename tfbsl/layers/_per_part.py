@@ -74,7 +74,8 @@ class Flipout:
         loc = ops.cast(base.loc, x.dtype)
         fn = layer.kernel_posterior_tensor_fn
         if _is_default_sample(fn):
-            scale = ops.cast(base.scale, x.dtype)
+            # The kernel's shape: a posterior's scale may broadcast (a scalar).
+            scale = ops.broadcast_to(ops.cast(base.scale, x.dtype), ops.shape(loc))
             delta = scale * _random.normal(ops.shape(scale), layer.seed_generator, x.dtype)
         else:
             delta = ops.cast(fn(tfd.Normal(tf.zeros_like(base.loc), base.scale)), x.dtype)
@@ -89,7 +90,8 @@ class LocalReparameterization:
 
     def __call__(self, layer, x, op, sign_shape):
         base = layer.kernel_posterior.distribution
-        loc, scale = ops.cast(base.loc, x.dtype), ops.cast(base.scale, x.dtype)
+        loc = ops.cast(base.loc, x.dtype)
+        scale = ops.broadcast_to(ops.cast(base.scale, x.dtype), ops.shape(loc))
         fn = layer.kernel_posterior_tensor_fn
         if _is_default_sample(fn):
             return _estimators.local_reparameterization(
@@ -139,8 +141,11 @@ class PerPartVariational(keras.Layer):
         self.seed = _checks.check_seed("seed", seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
-    def _build_parts(self, kernel_shape, bias_shape):
-        """Make the four distributions (`None` where the factory is None)."""
+    def _build_parts(self, kernel_shape, bias_shape, bias_broadcast_shape=None):
+        """Make the four distributions (`None` where the factory is None); the
+        bias, of `bias_shape` (TFP's: `(units,)`, `(filters,)`), is reshaped
+        to `bias_broadcast_shape` to add it (channels-first convolutions)."""
+        self._bias_broadcast_shape = tuple(bias_broadcast_shape or bias_shape)
         # Outside any graph being traced (Keras builds inside a scratch graph
         # or a `tf.function`): tensors the factories make, such as the
         # prior's zeros, must serve every later graph.
@@ -213,7 +218,11 @@ class PerPartVariational(keras.Layer):
         bias_tensor = None
         if self.bias_posterior is not None:
             bias_tensor = self.posterior_tensor(self.bias_posterior_tensor_fn, self.bias_posterior)
-            outputs = outputs + ops.cast(bias_tensor, outputs.dtype)
+            outputs = outputs + ops.reshape(
+                ops.cast(bias_tensor, outputs.dtype), self._bias_broadcast_shape)
+        # TFP's attributes: the tensors of the last call (None where the
+        # estimator draws no kernel).
+        self.kernel_posterior_tensor, self.bias_posterior_tensor = kernel_tensor, bias_tensor
         outputs = self.activation(outputs)
         for part, tensor in (("kernel", kernel_tensor), ("bias", bias_tensor)):
             fn = getattr(self, f"{part}_divergence_fn")

@@ -101,12 +101,13 @@ class _Variational(keras.Layer):
         self._bias_shape = tuple(bias_shape)
         self._bias_numel = math.prod(self._bias_shape) if self.use_bias else 0
         args = (self._kernel_numel, self._bias_numel, self.variable_dtype, self.kernel_shape)
-        self.posterior = _make(self._posterior_factory, "make_posterior_fn", *args)
-        self.prior_model = _make(
-            self._prior_factory, "prior" if self.make_prior_fn is None else "make_prior_fn", *args)
-        for part in (self.posterior, self.prior_model):
-            if isinstance(part, keras.Layer) and not part.built:
-                part.build(input_shape)
+        prior_name = "prior" if self.make_prior_fn is None else "make_prior_fn"
+        # In name scopes, as TFP's: variable paths read .../posterior/... and .../prior/...
+        with keras.name_scope("posterior"):
+            self.posterior = _build(
+                _make(self._posterior_factory, "make_posterior_fn", *args), input_shape)
+        with keras.name_scope("prior"):
+            self.prior_model = _build(_make(self._prior_factory, prior_name, *args), input_shape)
         add_kl_weight_variable(self)
         dummy_shape = (1,) + tuple(1 if d is None else d for d in input_shape[1:])
         self._check_distributions(ops.zeros(dummy_shape, self.compute_dtype))
@@ -254,6 +255,12 @@ def _make(factory, name, kernel_size, bias_size, dtype, kernel_shape):
             f"Received: {name}(...) returned {type(made).__name__}"
         )
     return made
+
+
+def _build(part, input_shape):
+    if isinstance(part, keras.Layer) and not part.built:
+        part.build(input_shape)
+    return part
 
 
 def _describe(distribution):

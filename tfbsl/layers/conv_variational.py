@@ -211,7 +211,7 @@ class _PerPartConv(PerPartVariational):
     def build(self, input_shape):
         kernel_shape = self.geometry.kernel_shape(input_shape)
         self.input_spec = self.geometry.input_spec(input_shape)
-        self._build_parts(kernel_shape, self.geometry.bias_shape())
+        self._build_parts(kernel_shape, (self.filters,), self.geometry.bias_shape())
 
     def call(self, inputs):
         return self._call_parts(inputs, self.geometry.op, self.geometry.sign_shape)

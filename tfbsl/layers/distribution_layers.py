@@ -210,6 +210,33 @@ class DistributionLambda(keras.Layer):
     def make_distribution(self, inputs):
         return self.make_distribution_fn(inputs)
 
+    # The arguments of TFP's static `new(params, ...)` after `params`, before
+    # `validate_args` and `name`; None: the layer has no `new`.
+    _NEW_ARGS = None
+
+    @classmethod
+    def new(cls, params, *args, **kwargs):
+        """TFP's static `new`: the distribution a layer of these arguments
+        makes from `params`, e.g. `IndependentNormal.new(params, (2,))`;
+        TFP's `dtype` is the draws' dtype, `name` is accepted and unused.
+        """
+        if cls._NEW_ARGS is None:
+            raise NotImplementedError(f"`{cls.__name__}` has no `new`, as in TFP.")
+        names = cls._NEW_ARGS + ("validate_args", "name")
+        if len(args) > len(names):
+            raise TypeError(
+                f"`{cls.__name__}.new` takes params and at most {len(names)} arguments "
+                f"{names}. Received: {len(args)} more positional arguments"
+            )
+        arguments = {**dict(zip(names[:len(args)], args, strict=True)), **kwargs}
+        arguments.pop("name", None)
+        if "dtype" in arguments:
+            arguments["sample_dtype"] = arguments.pop("dtype")
+        params = tf.convert_to_tensor(params)
+        dtype = params.dtype.name if params.dtype.is_floating else None
+        layer = cls(**arguments, convert_to_tensor_fn="mean", dtype=dtype)
+        return layer.make_distribution(params)
+
     def call(self, inputs):
         distribution = self.make_distribution(inputs)
         if not isinstance(distribution, tfd.Distribution):
@@ -256,6 +283,7 @@ class _Head(DistributionLambda):
 
     # The constructor argument that sets the event shape, as users write it.
     _SHAPE_ARG = "event_shape"
+    _NEW_ARGS = ("event_shape",)
 
     def __init__(self, event_shape=(), convert_to_tensor_fn=tfd.Distribution.sample,
                  validate_args=False, seed=None, **kwargs):
@@ -332,6 +360,7 @@ class _SizedHead(_Head):
     argument named `_SHAPE_ARG` (`num_classes` for `Categorical`)."""
 
     _SHAPE_ARG = "event_size"
+    _NEW_ARGS = ("event_size",)
 
     def __init__(self, size, convert_to_tensor_fn=tfd.Distribution.sample,
                  validate_args=False, seed=None,
@@ -434,6 +463,8 @@ class IndependentBernoulli(_Head):
     ```
     """
 
+    _NEW_ARGS = ("event_shape", "dtype")
+
     def __init__(self, event_shape=(), convert_to_tensor_fn=tfd.Distribution.sample,
                  sample_dtype=None,
                  validate_args=False, seed=None, **kwargs):
@@ -446,7 +477,8 @@ class IndependentBernoulli(_Head):
 
     def _base(self, params, n, batch):
         return tfd.Bernoulli(
-            logits=self._reshape(params, batch), dtype=self.sample_dtype or self.compute_dtype,
+            logits=self._reshape(params, batch),
+            dtype=tf.as_dtype(self.sample_dtype or self.compute_dtype),
             validate_args=self.validate_args,
         )
 
@@ -474,6 +506,8 @@ class OneHotCategorical(_SizedHead):
     ```
     """
 
+    _NEW_ARGS = ("event_size", "dtype")
+
     def __init__(self, event_size=2, convert_to_tensor_fn=tfd.Distribution.sample,
                  sample_dtype=None,
                  validate_args=False, seed=None, **kwargs):
@@ -487,7 +521,8 @@ class OneHotCategorical(_SizedHead):
     def _distribution(self, params):
         return tfd.OneHotCategorical(
             logits=ops.cast(params, self.compute_dtype),
-            dtype=self.sample_dtype or self.compute_dtype, validate_args=self.validate_args,
+            dtype=tf.as_dtype(self.sample_dtype or self.compute_dtype),
+            validate_args=self.validate_args,
         )
 
     def get_config(self):
@@ -517,6 +552,7 @@ class Categorical(_SizedHead):
     """
 
     _SHAPE_ARG = "num_classes"
+    _NEW_ARGS = ("num_classes",)
 
     def __init__(self, num_classes=2, convert_to_tensor_fn="mean", validate_args=False,
                  seed=None, **kwargs):
@@ -573,7 +609,8 @@ class MultivariateNormalTriL(_SizedHead):
         n = self.event_shape[0]
         return tfd.MultivariateNormalTriL(
             loc=params[..., :n],
-            scale_tril=tfb.FillScaleTriL(diag_shift=1e-5).forward(params[..., n:]),
+            scale_tril=tfb.FillScaleTriL(
+                diag_shift=np.array(1e-5, params.dtype.as_numpy_dtype)).forward(params[..., n:]),
             validate_args=self.validate_args,
         )
 

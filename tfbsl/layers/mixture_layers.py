@@ -243,6 +243,8 @@ class MixtureSameFamily(_Mixture):
     ```
     """
 
+    _NEW_ARGS = ("num_components", "component_layer")
+
     def __init__(self, num_components, component_layer,
                  convert_to_tensor_fn=tfd.Distribution.sample, validate_args=False,
                  seed=None, **kwargs):
@@ -292,6 +294,8 @@ class _IndependentMixture(_Mixture):
     """A mixture of `_COMPONENT(event_shape)` heads (`MixtureNormal`, `MixtureLogistic`)."""
 
     _COMPONENT = None
+
+    _NEW_ARGS = ("num_components", "event_shape")
 
     def __init__(self, num_components, event_shape=(),
                  convert_to_tensor_fn=tfd.Distribution.sample, validate_args=False,
@@ -435,6 +439,8 @@ class CategoricalMixtureOfOneHotCategorical(_Mixture):
         3, 2, convert_to_tensor_fn="mean")(keras.layers.Dense(size)(h))
     ```
     """
+
+    _NEW_ARGS = ("event_size", "num_components", "dtype")
 
     def __init__(self, event_size, num_components,
                  convert_to_tensor_fn=tfd.Distribution.sample, sample_dtype=None,
