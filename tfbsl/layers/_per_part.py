@@ -18,6 +18,7 @@ being traced (`tf.init_scope`), so that their tensors serve every later graph.
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
@@ -187,9 +188,7 @@ class PerPartVariational(keras.Layer):
         """Keras 3 tracks only its own variables: a `tf.Variable` a factory
         made itself (not through `add_variable_fn`) is wrapped in a
         `keras.Variable` sharing its storage, so that it trains and saves."""
-        own = {id(w.value) for w in self.weights}
-        found = [v for v in distribution.variables
-                 if isinstance(v, tf.Variable) and id(v) not in own]
+        found = list({id(v): v for v in _tf_variables(distribution)}.values())
         if found:
             self._factory_variables = list(getattr(self, "_factory_variables", [])) + [
                 keras.Variable(v, trainable=v.trainable,
@@ -199,12 +198,11 @@ class PerPartVariational(keras.Layer):
     def _add_variable(self, name=None, shape=None, dtype=None, initializer=None,
                       regularizer=None, trainable=True, constraint=None, **kwargs):
         """TFP's `add_variable_fn` (tf_keras' `add_weight` keywords): a weight
-        of this layer, handed to TFP as the `tf.Variable` it holds, which TFP
-        reads anew at each use (a Keras variable would be read once)."""
+        of this layer, handed to TFP as a `WeightRef`."""
         weight = self.add_weight(
             shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
             regularizer=regularizer, constraint=constraint, name=name, **kwargs)
-        return weight.value
+        return WeightRef(weight)
 
     def posterior_tensor(self, fn, distribution):
         """`fn(distribution)`, TFP's default `sample` drawn from the layer's seed."""
@@ -248,6 +246,51 @@ class PerPartVariational(keras.Layer):
             if isinstance(config.get(key), dict):
                 config[key] = deserialize_fn(config[key], custom_objects, safe_mode)
         return cls(**config)
+
+
+class WeightRef(tf.Module):
+    """A Keras weight as TFP holds a `tf.Variable`: read anew at each use.
+
+    TFP reads a Keras variable once, when a distribution is made (it treats
+    only `tf.Variable`s and `tf.Module`s with a dtype and shape as
+    references); and the `tf.Variable` a Keras variable holds is a
+    placeholder while Keras builds a layer symbolically (a subclassed model,
+    a `Sequential` without `Input`). This reference converts to the weight's
+    current value whenever TFP uses it, so gradients reach the weight.
+    """
+
+    def __init__(self, weight):
+        super().__init__(name=weight.name)
+        self.weight = weight
+
+    @property
+    def dtype(self):
+        return tf.as_dtype(self.weight.dtype)
+
+    @property
+    def shape(self):
+        return tf.TensorShape(self.weight.shape)
+
+    def __tf_tensor__(self, dtype=None, name=None):
+        return tf.convert_to_tensor(self.weight, dtype=dtype, name=name)
+
+    def numpy(self):
+        return np.asarray(self.weight)
+
+
+def _tf_variables(value):
+    """The `tf.Variable`s among a distribution's parameters (through nested
+    distributions and `DeferredTensor`s); the layer's own weights are
+    `WeightRef`s, not among them."""
+    if isinstance(value, tf.Variable):
+        return [value]
+    if isinstance(value, tfd.Distribution):
+        value = list(value.parameters.values())
+    elif isinstance(value, tfp.util.DeferredTensor):
+        value = [value.pretransformed_input]
+    if isinstance(value, (list, tuple)):
+        return [v for item in value for v in _tf_variables(item)]
+    return []
 
 
 def _is_independent_normal(distribution):
