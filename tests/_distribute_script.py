@@ -77,7 +77,7 @@ def _families():
         return keras.Sequential([
             keras.Input((6,)),
             keras.layers.Dense(2, kernel_initializer=keras.initializers.GlorotUniform(8)),
-            layers.IndependentNormal(1),
+            layers.IndependentNormal(1, convert_to_tensor_fn="mean"),
         ])
 
     def flow():
@@ -213,7 +213,7 @@ def _worker_model():
         layers.DenseVariational(4, posterior, activation="tanh", kl_weight=0.01,
                                 estimator="flipout", seed=1),
         layers.DenseVariational(2, posterior, kl_weight=0.01, seed=2),
-        layers.IndependentNormal(1),
+        layers.IndependentNormal(1, convert_to_tensor_fn="mean"),
     ])
 
 

@@ -272,7 +272,9 @@ class WeightRef(tf.Module):
         return tf.TensorShape(self.weight.shape)
 
     def __tf_tensor__(self, dtype=None, name=None):
-        return tf.convert_to_tensor(self.weight, dtype=dtype, name=name)
+        # In the weight's dtype: under a mixed-precision policy Keras reads
+        # it autocast (float16), where TFP expects the variable's dtype.
+        return tf.cast(tf.convert_to_tensor(self.weight), dtype or self.dtype, name=name)
 
     def numpy(self):
         return np.asarray(self.weight)
