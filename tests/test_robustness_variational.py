@@ -64,8 +64,9 @@ def _kl(q, p, _):
 def test_divergence_fns_work_under_fit(jit):
     # Was OperatorNotAllowedInGraphError: a tensor in a Python `and` (`_split`).
     model = keras.Sequential([keras.Input((3,)),
-                              L.DenseFlipout(1, kernel_divergence_fn=_kl,
-                                             bias_divergence_fn=_kl)])
+                              L.DenseVariational(1, estimator="flipout",
+                                                 kernel_divergence_fn=_kl,
+                                                 bias_divergence_fn=_kl)])
     model.compile("adam", "mse", jit_compile=jit)
     history = model.fit(X, Y, epochs=1, batch_size=8, verbose=0)
     assert np.isfinite(history.history["loss"][0])
