@@ -27,6 +27,7 @@ from tfbsl import _checks, _random
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl.layers import _estimators, util
 from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight
+from tfbsl.layers._variational import _describe
 
 tfd = tfp.distributions
 
@@ -298,9 +299,3 @@ def _tf_variables(value):
 def _is_independent_normal(distribution):
     return (isinstance(distribution, tfd.Independent)
             and isinstance(distribution.distribution, tfd.Normal))
-
-
-def _describe(distribution):
-    inner = getattr(distribution, "distribution", None)
-    name = type(distribution).__name__
-    return f"{name}({_describe(inner)})" if isinstance(inner, tfd.Distribution) else name
