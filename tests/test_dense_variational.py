@@ -54,9 +54,6 @@ class DenseVariationalLayerTest(testing.TestCase):
             self.run_layer_test(
                 cls, init_kwargs=kwargs, input_shape=(4, 3), expected_output_shape=(4, 2),
                 expected_num_trainable_weights=trainable, expected_num_losses=1,
-                # Known issue (#18 note): TFP's per-part layers fail under a
-                # mixed_float16 policy (a DeferredTensor reads float16).
-                run_mixed_precision_check=cls is DenseVariational,
             )
 
 

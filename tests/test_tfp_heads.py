@@ -379,6 +379,47 @@ def test_trainable_priors_train_jit_compiled():
     assert all(np.max(np.abs(v)) > 0.05 for v in _prior_values(priors))
 
 
+def test_side_variable_trains_jit_compiled():
+    """A `tf.Variable` closed over by a `DistributionLambda`'s function (TFP's
+    "side variable": here a learned scale) is a trainable variable of the
+    model and moves under `fit(jit_compile=True)` toward the data's scale."""
+    scale = tfp.util.TransformedVariable(1.0, tfp.bijectors.Softplus())
+    model = keras.Sequential([
+        keras.Input((3,)), keras.layers.Dense(1),
+        tfbsl.layers.DistributionLambda(lambda t: tfd.Normal(t, scale))])
+    assert len(model.trainable_variables) == 3
+    model.compile(keras.optimizers.Adam(0.05), tfbsl.losses.NegativeLogLikelihood(),
+                  jit_compile=True)
+    x = _normal((256, 3))
+    model.fit(x, 3.0 * _normal((256, 1)), batch_size=64, epochs=20, verbose=0)
+    assert float(tf.convert_to_tensor(scale)) > 2.0
+
+
+@pytest.fixture
+def float64_floatx_after_a_layer():
+    """A session whose global policy was fixed at float32 by a first layer,
+    before the program sets `floatx` to float64 (a notebook, a test suite)."""
+    keras.layers.Dense(1)
+    saved = keras.config.floatx()
+    keras.config.set_floatx("float64")
+    yield
+    keras.config.set_floatx(saved)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tfbsl.layers.IndependentNormal(1),
+    lambda: tfbsl.layers.DistributionLambda(lambda t: tfd.Normal(t[..., :1], 1.0)),
+], ids=["IndependentNormal", "DistributionLambda"])
+def test_tfp_loss_runs_when_floatx_is_float64(make, float64_floatx_after_a_layer):
+    """Keras casts the output to the float64 loss dtype; the head computes in
+    floatx, so the output is not cast and keeps its distribution."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), make()])
+    model.compile("adam", lambda y, rv_y: -rv_y.log_prob(y), jit_compile=True)
+    history = model.fit(_normal((32, 3)), _normal((32, 1)), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert model(_normal((2, 3))).distribution.dtype == tf.float64
+
+
 @pytest.mark.slow
 def test_trainable_priors_round_trip(tmp_path):
     """Both kinds of prior, in both penalties, come back from `.keras` (no

@@ -5,7 +5,6 @@
   name of `tfp.layers`).
 - `TestCase`: `tf.test.TestCase` (run eagerly under pytest) with the two
   assertions of TFP's `test_util.TestCase` that the ported tests use.
-- `xfail_tfbsl`: the mark of a tfbsl bug or missing feature (class (a)).
 - `layer_test`: a minimal Keras 3 stand-in for tf_keras'
   `testing_infra.test_utils.layer_test`, which Keras 3 no longer has.
 """
@@ -14,7 +13,6 @@ import itertools
 
 import keras
 import numpy as np
-import pytest
 import tensorflow as tf
 
 import tfbsl.layers
@@ -40,11 +38,6 @@ TFP_LAYERS_NAMES = (
 
 # As a user imports it in place of `tfp.layers`.
 tfpl = tfbsl.layers
-
-
-def xfail_tfbsl(reason):
-    """A tfbsl bug or missing feature (class (a)): remove the mark once fixed."""
-    return pytest.mark.xfail(strict=True, reason="tfbsl: " + reason)
 
 
 class TestCase(tf.test.TestCase):

@@ -46,7 +46,7 @@ import tensorflow_probability as tfp
 from tensorflow_probability.python.distributions import mixture_same_family
 
 import tfbsl
-from tests.tfp_compat._compat import TFP_LAYERS_NAMES, TestCase, tfpl, xfail_tfbsl
+from tests.tfp_compat._compat import TFP_LAYERS_NAMES, TestCase, tfpl
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
@@ -376,11 +376,6 @@ class EndToEndTest(TestCase):
         self.assertIsInstance(
             yhat.distribution.distribution, tfd.Bernoulli)
 
-    @xfail_tfbsl(
-        "DistributionLambda does not track the variables its "
-        "make_distribution_fn closes over (TFP's does: a `tf.Module` side "
-        "variable `s` in `lambda t: tfd.Normal(t, s)` trains with the model); "
-        "trainable_variables holds the Dense's 2 and the prior's 1, not `s`")
     def test_side_variable_is_auto_tracked(self):
         # `s` is the "side variable".
         s = tfp.util.TransformedVariable(1., tfb.Softplus())

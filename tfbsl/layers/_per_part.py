@@ -27,6 +27,7 @@ from tfbsl import _checks, _random
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl.layers import _estimators, util
 from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight
+from tfbsl.layers._tracking import keras_variables
 from tfbsl.layers._variational import _describe
 
 tfd = tfp.distributions
@@ -186,20 +187,20 @@ class PerPartVariational(keras.Layer):
         return distribution
 
     def _track_factory_variables(self, distribution):
-        """Keras 3 tracks only its own variables: a `tf.Variable` a factory
-        made itself (not through `add_variable_fn`) is wrapped in a
-        `keras.Variable` sharing its storage, so that it trains and saves."""
-        found = list({id(v): v for v in _tf_variables(distribution)}.values())
+        """A `tf.Variable` a factory made itself (not through
+        `add_variable_fn`) trains and saves with the layer."""
+        found = [v for v in keras_variables(distribution)
+                 if not any(v is w for w in self.weights)]
         if found:
-            self._factory_variables = list(getattr(self, "_factory_variables", [])) + [
-                keras.Variable(v, trainable=v.trainable,
-                               name=v.name.split(":")[0].replace("/", "_"))
-                for v in found]
+            self._factory_variables = list(getattr(self, "_factory_variables", [])) + found
 
     def _add_variable(self, name=None, shape=None, dtype=None, initializer=None,
                       regularizer=None, trainable=True, constraint=None, **kwargs):
         """TFP's `add_variable_fn` (tf_keras' `add_weight` keywords): a weight
         of this layer, handed to TFP as a `WeightRef`."""
+        # Not autocast: TFP holds the weight in its own dtype (a
+        # `DeferredTensor` refuses another); the estimators cast the draws.
+        kwargs.setdefault("autocast", False)
         weight = self.add_weight(
             shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
             regularizer=regularizer, constraint=constraint, name=name, **kwargs)
@@ -260,6 +261,9 @@ class WeightRef(tf.Module):
     current value whenever TFP uses it, so gradients reach the weight.
     """
 
+    # The layer owns the weight: `tf.Module.variables` does not look inside.
+    _TF_MODULE_IGNORED_PROPERTIES = tf.Module._TF_MODULE_IGNORED_PROPERTIES | {"weight"}
+
     def __init__(self, weight):
         super().__init__(name=weight.name)
         self.weight = weight
@@ -273,27 +277,12 @@ class WeightRef(tf.Module):
         return tf.TensorShape(self.weight.shape)
 
     def __tf_tensor__(self, dtype=None, name=None):
-        # In the weight's dtype: under a mixed-precision policy Keras reads
-        # it autocast (float16), where TFP expects the variable's dtype.
+        # The weight is not autocast (see `_add_variable`): its own dtype,
+        # unless TFP asks for another.
         return tf.cast(tf.convert_to_tensor(self.weight), dtype or self.dtype, name=name)
 
     def numpy(self):
         return np.asarray(self.weight)
-
-
-def _tf_variables(value):
-    """The `tf.Variable`s among a distribution's parameters (through nested
-    distributions and `DeferredTensor`s); the layer's own weights are
-    `WeightRef`s, not among them."""
-    if isinstance(value, tf.Variable):
-        return [value]
-    if isinstance(value, tfd.Distribution):
-        value = list(value.parameters.values())
-    elif isinstance(value, tfp.util.DeferredTensor):
-        value = [value.pretransformed_input]
-    if isinstance(value, (list, tuple)):
-        return [v for item in value for v in _tf_variables(item)]
-    return []
 
 
 def _is_independent_normal(distribution):

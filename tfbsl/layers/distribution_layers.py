@@ -34,6 +34,7 @@ from keras import ops
 from tfbsl import _checks
 from tfbsl._random import per_example_seed
 from tfbsl._serialization import FromConfig, deserialize_fn, serialize_fn
+from tfbsl.layers._tracking import closure_tf_variables
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
@@ -124,11 +125,17 @@ def get_distribution(value, name="value"):
 
 
 def _float32_under_mixed_precision(kwargs):
-    """Distributions compute in float32 under a mixed policy (given or global)."""
+    """The dtype of a layer that computes a distribution (given or global):
+    float32 under a mixed policy; float64 when `keras.config.floatx()` is,
+    though the global policy was fixed at float32 by a layer made earlier
+    (Keras 3 losses cast a model's output to floatx, and a cast copy carries
+    no distribution: TFP's `lambda y, rv_y: -rv_y.log_prob(y)` would fail)."""
     dtype = kwargs.get("dtype")
     policy = keras.dtype_policies.get(dtype) if dtype is not None else keras.config.dtype_policy()
     if policy.compute_dtype in ("float16", "bfloat16"):
-        kwargs = {**kwargs, "dtype": "float32"}
+        return {**kwargs, "dtype": "float32"}
+    if dtype is None and keras.config.floatx() == "float64":
+        return {**kwargs, "dtype": "float64"}
     return kwargs
 
 
@@ -201,6 +208,9 @@ class DistributionLambda(keras.Layer):
             )
         super().__init__(**_float32_under_mixed_precision(kwargs))
         self.make_distribution_fn = make_distribution_fn
+        # As tf_keras: a `tf.Variable` the function closes over (TFP's "side
+        # variable", e.g. a learned scale) trains with the model.
+        self._side_variables = closure_tf_variables(make_distribution_fn)
         self.convert_to_tensor_fn = convert_to_tensor_fn
         self.seed = seed
         self.seed_generator = (

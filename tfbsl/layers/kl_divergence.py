@@ -34,6 +34,7 @@ import tensorflow_probability as tfp
 
 from tfbsl import _checks
 from tfbsl._serialization import deserialize_fn, serialize_fn
+from tfbsl.layers._tracking import keras_variables
 from tfbsl.layers.distribution_layers import _float32_under_mixed_precision, get_distribution
 
 tfd = tfp.distributions
@@ -116,7 +117,7 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
         self.test_points_reduce_axis = test_points_reduce_axis
         self.test_points_fn = test_points_fn
         self.weight = weight
-        self._prior_variables = _keras_variables(distribution_b, weight)
+        self._prior_variables = keras_variables(distribution_b, weight)
         if isinstance(distribution_b, keras.Layer):
             self.prior()  # builds it now, not inside a traced train step
         self.built = True  # its variables exist: nothing to build on a call
@@ -239,28 +240,6 @@ def _check_weight(value):
     if value is None or isinstance(value, (tf.Variable, keras.Variable)):
         return value
     return _checks.check_nonnegative_finite("weight", value)
-
-
-def _keras_variables(*values):
-    """The variables `values` read (those among a distribution's parameters,
-    then TFP's others, e.g. in a `TransformedVariable`), each once, as
-    `keras.Variable`s: a `tf.Variable` is wrapped, sharing its storage."""
-    found = {}
-
-    def visit(value):
-        if isinstance(value, tfd.Distribution):
-            for parameter in value.parameters.values():
-                visit(parameter)
-            for variable in value.variables:
-                visit(variable)
-        elif isinstance(value, (tf.Variable, keras.Variable)):
-            found.setdefault(id(value), value)
-
-    for value in values:
-        visit(value)
-    return [v if isinstance(v, keras.Variable) else keras.Variable(
-                v, trainable=v.trainable, name=v.name.split(":")[0].replace("/", "_"))
-            for v in found.values()]
 
 
 def _call_layer(layer):

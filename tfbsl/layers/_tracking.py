@@ -1,0 +1,85 @@
+"""The TensorFlow variables TFP objects hold, as variables Keras 3 tracks.
+
+Keras 3 trains and saves only `keras.Variable`s owned by layers; TFP's
+programs keep state in `tf.Variable`s inside distributions (a trainable prior,
+a posterior factory's own variables, a `tfp.util.TransformedVariable` closed
+over by a `DistributionLambda`'s function), which tf_keras found by walking
+its layers' attributes. Each is wrapped once in a `keras.Variable` sharing its
+storage, so that the optimizer updates the very variable the distribution
+reads.
+"""
+
+import inspect
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
+
+
+def keras_variables(*values):
+    """The variables `values` read, each once, as `keras.Variable`s.
+
+    Args:
+        *values: distributions (through their parameters, nested
+            distributions and `DeferredTensor`s such as
+            `TransformedVariable`s), other `tf.Module`s (bijectors),
+            variables, and lists, tuples or dicts of them; anything else
+            holds none.
+
+    Returns:
+        A list of `keras.Variable`s: those found as they are, each
+        `tf.Variable` wrapped in one that shares its storage.
+    """
+    return [v if isinstance(v, keras.Variable) else _wrap(v) for v in _variables(values)]
+
+
+def closure_tf_variables(fn):
+    """The `tf.Variable`s a plain function reads through its closure or the
+    globals it names, wrapped as by `keras_variables`. Keras variables are
+    left to the layers that own them; methods and other callables give none.
+    """
+    if not inspect.isfunction(fn):
+        return []
+    cells = [_contents(cell) for cell in fn.__closure__ or ()]
+    names = [fn.__globals__[name] for name in fn.__code__.co_names if name in fn.__globals__]
+    return [_wrap(v) for v in _variables(cells + names) if isinstance(v, tf.Variable)]
+
+
+def _contents(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # a cell not filled yet (a function naming itself)
+        return None
+
+
+def _wrap(variable):
+    return keras.Variable(variable, trainable=variable.trainable,
+                          name=variable.name.split(":")[0].replace("/", "_"))
+
+
+def _variables(values):
+    found = {}
+
+    def visit(value):
+        if isinstance(value, (tf.Variable, keras.Variable)):
+            found.setdefault(id(value), value)
+        elif isinstance(value, tfd.Distribution):
+            for parameter in value.parameters.values():
+                visit(parameter)
+        elif isinstance(value, tfp.util.DeferredTensor):
+            visit(value.pretransformed_input)
+        elif isinstance(value, tf.Module):
+            for variable in value.variables:
+                visit(variable)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+
+    for value in values:
+        visit(value)
+    return list(found.values())
