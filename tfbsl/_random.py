@@ -27,12 +27,8 @@ import math
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfbsl._compat import GraphOrParentsInXlaContext
 from tfbsl._xla import materialized
-
-try:  # private TensorFlow: is the graph being traced for XLA?
-    from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
-except ImportError:  # pragma: no cover - then Philox everywhere
-    GraphOrParentsInXlaContext = None
 
 tfd = tfp.distributions
 

@@ -12,8 +12,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
-from keras.src.saving import serialization_lib
-from keras.src.utils import python_utils
+
+from tfbsl._compat import func_dump, func_load, in_safe_mode
 
 _LAMBDA_GLOBALS = {
     "tf": tf,
@@ -31,12 +31,12 @@ def serialize_fn(fn):
     if fn is None:
         return None
     if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>":
-        code, defaults, closure = python_utils.func_dump(fn)
+        code, defaults, closure = func_dump(fn)
         return {
             "class_name": "__lambda__",
             "config": {"code": code, "defaults": defaults, "closure": closure},
         }
-    return serialization_lib.serialize_keras_object(fn)
+    return keras.saving.serialize_keras_object(fn)
 
 
 def deserialize_fn(config, custom_objects=None, safe_mode=None):
@@ -44,9 +44,7 @@ def deserialize_fn(config, custom_objects=None, safe_mode=None):
     if config is None or callable(config):
         return config
     if isinstance(config, dict) and config.get("class_name") == "__lambda__":
-        safe = safe_mode if safe_mode is not None else (
-            serialization_lib.in_safe_mode()
-        )
+        safe = safe_mode if safe_mode is not None else in_safe_mode()
         if safe is not False:
             raise ValueError(
                 "Requested the deserialization of a Python lambda (a tfbsl "
@@ -59,13 +57,13 @@ def deserialize_fn(config, custom_objects=None, safe_mode=None):
 
         inner = config["config"]
         globs = dict(_LAMBDA_GLOBALS, tfbsl=tfbsl)
-        return python_utils.func_load(
+        return func_load(
             inner["code"],
             defaults=inner["defaults"],
             closure=inner["closure"],
             globs=globs,
         )
-    return serialization_lib.deserialize_keras_object(
+    return keras.saving.deserialize_keras_object(
         config, custom_objects=custom_objects
     )
 

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from tfbsl import _checks, posteriors, priors
+from tfbsl._compat import Functional
 from tfbsl.layers import conv_variational, dense_variational
 from tfbsl.layers._kl import check_kl_weight
 from tfbsl.layers._variational import ESTIMATORS, _Variational
@@ -94,7 +95,7 @@ def bayesianize(model, estimator="flipout", prior=None, kl_weight=None,
     ```
     """
     if not isinstance(model, keras.Model) or not isinstance(
-            model, (keras.Sequential, keras.src.models.Functional)):
+            model, (keras.Sequential, Functional)):
         raise ValueError(
             "`model` must be a keras.Sequential or functional keras.Model "
             "(subclassed models have no graph to rebuild). Received: "

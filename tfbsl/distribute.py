@@ -17,6 +17,8 @@ import warnings
 import keras
 import tensorflow as tf
 
+from tfbsl._compat import tensorflow_trainer
+
 _PATCHED = False
 # The Keras releases this patch was tested with (tests/test_distribute.py).
 _TESTED_KERAS = "3.15."
@@ -54,7 +56,7 @@ def enable_multi_worker_fit():
             "enable_multi_worker_fit() patches Keras' TensorFlow trainer; the "
             f"Keras backend is {keras.backend.backend()!r}."
         )
-    from keras.src.backend.tensorflow import trainer
+    trainer = tensorflow_trainer()
 
     needed = ("reduce_per_replica", "_collective_all_reduce_multi_worker")
     if not all(hasattr(trainer, name) for name in needed) or not hasattr(

@@ -7,11 +7,13 @@ its arguments around `convolution_op`.
 
 import keras
 from keras import ops
-from keras.src.backend.common.backend_utils import compute_conv_transpose_output_shape
-from keras.src.ops.operation_utils import compute_conv_output_shape
-from keras.src.utils.argument_validation import standardize_tuple
 
 from tfbsl import _checks
+from tfbsl._compat import (
+    compute_conv_output_shape,
+    compute_conv_transpose_output_shape,
+    standardize_tuple,
+)
 
 _DATA_FORMATS = ("channels_last", "channels_first")
 

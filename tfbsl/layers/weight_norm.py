@@ -29,9 +29,9 @@ import warnings
 import keras
 import tensorflow as tf
 from keras import ops
-from keras.src.backend import in_stateless_scope
 
 from tfbsl import _checks
+from tfbsl._compat import in_stateless_scope
 
 _TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose,
                keras.layers.Conv3DTranspose)

@@ -4,9 +4,9 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
-from keras.src.backend.common.stateless_scope import in_stateless_scope
 
 from tfbsl import _checks
+from tfbsl._compat import in_stateless_scope
 from tfbsl.layers.flows._block import _FlowBlock
 
 tfb = tfp.bijectors
