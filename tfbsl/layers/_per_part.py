@@ -26,9 +26,8 @@ from keras import ops
 from tfbsl import _checks, _random
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl.layers import _estimators, util
-from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight
+from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight, describe
 from tfbsl.layers._tracking import keras_variables
-from tfbsl.layers._variational import _describe
 
 tfd = tfp.distributions
 
@@ -54,62 +53,13 @@ _GENERIC_ONLY = {
 }
 
 
-def _is_default_sample(fn):
-    return fn is util.sample or fn is tfd.Distribution.sample
-
-
-class Reparameterization:
-    """The kernel is a draw of its posterior (any distribution)."""
-
-    def __call__(self, layer, x, op, sign_shape):
-        kernel = layer.posterior_tensor(layer.kernel_posterior_tensor_fn, layer.kernel_posterior)
-        return op(x, ops.cast(kernel, x.dtype)), kernel
-
-
-class Flipout:
-    """`op(x, loc) + op(x * s_in, delta) * s_out` with `delta` drawn from
-    `Normal(0, scale)` (Wen et al. 2018); no kernel tensor to hand on."""
-
-    needs_normal = True
-
-    def __call__(self, layer, x, op, sign_shape):
-        base = layer.kernel_posterior.distribution
-        loc = ops.cast(base.loc, x.dtype)
-        fn = layer.kernel_posterior_tensor_fn
-        if _is_default_sample(fn):
-            # The kernel's shape: a posterior's scale may broadcast (a scalar).
-            scale = ops.broadcast_to(ops.cast(base.scale, x.dtype), ops.shape(loc))
-            delta = scale * _random.normal(ops.shape(scale), layer.seed_generator, x.dtype)
-        else:
-            delta = ops.cast(fn(tfd.Normal(tf.zeros_like(base.loc), base.scale)), x.dtype)
-        return _estimators.flipout(x, loc, delta, op, layer.seed_generator, sign_shape), None
-
-
-class LocalReparameterization:
-    """The pre-activation drawn from its Gaussian `Normal(op(x, loc),
-    sqrt(op(x², scale²)))` (Kingma et al. 2015); no kernel tensor."""
-
-    needs_normal = True
-
-    def __call__(self, layer, x, op, sign_shape):
-        base = layer.kernel_posterior.distribution
-        loc = ops.cast(base.loc, x.dtype)
-        scale = ops.broadcast_to(ops.cast(base.scale, x.dtype), ops.shape(loc))
-        fn = layer.kernel_posterior_tensor_fn
-        if _is_default_sample(fn):
-            return _estimators.local_reparameterization(
-                x, loc, scale, op, layer.seed_generator), None
-        mean, variance = _estimators.local_moments(x, loc, scale, op)
-        return fn(tfd.Normal(mean, ops.sqrt(variance))), None
-
-
 class PerPartVariational(keras.Layer):
     """Base of the `tfp.layers`-named variational layers. A subclass sets
-    `estimator` (an object above) and calls `_build_parts(kernel_shape,
+    `estimator` (an object of `_estimators`) and calls `_build_parts(kernel_shape,
     bias_shape)` in `build` and `_call_parts(inputs, op, sign_shape)` in
     `call`."""
 
-    estimator = Reparameterization()
+    estimator = _estimators.Reparameterization()
 
     def __init__(self, activation=None, activity_regularizer=None, trainable=True,
                  kernel_posterior_fn=util.DEFAULT_KERNEL_POSTERIOR_FN,
@@ -162,12 +112,12 @@ class PerPartVariational(keras.Layer):
                 "`kernel_posterior_fn` must make the kernel's posterior. "
                 "Received: kernel_posterior_fn=None"
             )
-        if getattr(self.estimator, "needs_normal", False) and not _is_independent_normal(
+        if self.estimator.needs_normal and not _is_independent_normal(
                 self.kernel_posterior):
             raise TypeError(
                 f"`{type(self).__name__}` needs `kernel_posterior_fn` to make a "
                 "`tfd.Independent(tfd.Normal)` (as TFP's). Received: a "
-                f"{_describe(self.kernel_posterior)}; use the Reparameterization "
+                f"{describe(self.kernel_posterior)}; use the Reparameterization "
                 "layer for other posteriors."
             )
         add_kl_weight_variable(self)
@@ -208,13 +158,13 @@ class PerPartVariational(keras.Layer):
 
     def posterior_tensor(self, fn, distribution):
         """`fn(distribution)`, TFP's default `sample` drawn from the layer's seed."""
-        if _is_default_sample(fn):
+        if _estimators.is_default_sample(fn):
             return _random.sample(distribution, self.seed_generator)
         return fn(distribution)
 
     def _call_parts(self, inputs, op, sign_shape=None):
         x = ops.cast(inputs, self.compute_dtype)
-        outputs, kernel_tensor = self.estimator(self, x, op, sign_shape)
+        outputs, kernel_tensor = self.estimator.parts(self, x, op, sign_shape)
         bias_tensor = None
         if self.bias_posterior is not None:
             bias_tensor = self.posterior_tensor(self.bias_posterior_tensor_fn, self.bias_posterior)

@@ -17,12 +17,18 @@ from keras import ops
 from tfbsl import _checks, _random, posteriors, priors
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl.layers import _estimators
-from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight
+from tfbsl.layers._kl import (
+    add_kl_weight_variable,
+    check_analytic,
+    check_kl_use_exact,
+    check_kl_weight,
+    kl_divergence,
+)
 from tfbsl.layers.distribution_layers import get_distribution
 
 tfd = tfp.distributions
 
-ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
+ESTIMATORS = tuple(_estimators.BY_NAME)
 
 _TFP_ONLY_KEYWORDS = {
     "kernel_posterior_fn": "make_posterior_fn=",
@@ -63,12 +69,7 @@ class _Variational(keras.Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.estimator = _checks.check_choice("estimator", estimator, ESTIMATORS)
         self.kl_weight = check_kl_weight(kl_weight)
-        if kl_use_exact not in (None, True, False):
-            raise ValueError(
-                "`kl_use_exact` must be None, True or False. Received: "
-                f"kl_use_exact={kl_use_exact!r}"
-            )
-        self.kl_use_exact = kl_use_exact
+        self.kl_use_exact = check_kl_use_exact(kl_use_exact)
         if prior is not None and make_prior_fn is not None:
             raise ValueError(
                 "Pass either `prior` or `make_prior_fn`, not both. Received: "
@@ -124,19 +125,15 @@ class _Variational(keras.Layer):
                     f"(batch_shape [], event_shape [{n}]). Received: "
                     f"batch_shape {d.batch_shape}, event_shape {d.event_shape}"
                 )
-        if self.estimator != "reparameterization" and _random.factorised_normal(q) is None:
+        if _estimators.BY_NAME[self.estimator].needs_normal and (
+                _random.factorised_normal(q) is None):
             raise ValueError(
                 f"estimator={self.estimator!r} needs a factorised Normal "
                 "posterior (tfd.Independent(tfd.Normal) or "
                 f"MultivariateNormalDiag). Received a {type(q).__name__}; use "
                 "estimator='reparameterization' for it."
             )
-        if self.kl_use_exact and not _has_analytic_kl(q, p):
-            raise ValueError(
-                "kl_use_exact=True, but tfd.kl_divergence has no closed form "
-                f"for posterior {_describe(q)} and prior {_describe(p)}. "
-                "Use kl_use_exact=None or False (Monte Carlo)."
-            )
+        check_analytic(self.kl_use_exact, q, p)
         if self.kernel_divergence_fn is not None or self.bias_divergence_fn is not None:
             for name, d in (("posterior", q), ("prior", p)):
                 if _split(d, self._kernel_numel) is None:
@@ -157,29 +154,7 @@ class _Variational(keras.Layer):
         # `keras.layers.Dense`: casting the weights to an int input's dtype
         # would truncate them to zeros.
         x = ops.cast(inputs, self.compute_dtype)
-        weights = None
-        if self.estimator == "reparameterization":
-            weights = _random.sample(q, self.seed_generator)
-            kernel, bias = self._unflatten(weights, x.dtype)
-            outputs = _estimators.reparameterization(x, kernel, op)
-            if bias is not None:
-                outputs = outputs + bias
-        else:
-            loc, scale = _random.factorised_normal(q)
-            kernel_loc, bias_loc = self._unflatten(loc, x.dtype)
-            kernel_scale, bias_scale = self._unflatten(scale, x.dtype)
-            if self.estimator == "flipout":
-                delta = scale * _random.normal(ops.shape(scale), self.seed_generator, scale.dtype)
-                weights = loc + delta
-                kernel_delta, bias_delta = self._unflatten(delta, x.dtype)
-                outputs = _estimators.flipout(
-                    x, kernel_loc, kernel_delta, op, self.seed_generator, sign_shape)
-                if bias_loc is not None:
-                    outputs = outputs + bias_loc + bias_delta
-            else:
-                outputs = _estimators.local_reparameterization(
-                    x, kernel_loc, kernel_scale, op, self.seed_generator,
-                    bias_loc, bias_scale)
+        outputs, weights = _estimators.BY_NAME[self.estimator].flat(self, x, q, op, sign_shape)
         self.add_loss(self.kl_weight_variable * self._divergence(q, p, weights))
         return self.activation(outputs)
 
@@ -187,11 +162,9 @@ class _Variational(keras.Layer):
         """KL(q || p) (or the TFP-style divergence functions), in float32."""
         if self.kernel_divergence_fn is not None or self.bias_divergence_fn is not None:
             return self._split_divergence(q, p, weights)
-        if self.kl_use_exact is not False and _has_analytic_kl(q, p):
-            return tfd.kl_divergence(q, p)
-        if weights is None:
-            weights = _random.sample(q, self.seed_generator)
-        return q.log_prob(weights) - p.log_prob(weights)
+        return kl_divergence(
+            q, p, lambda: _random.sample(q, self.seed_generator) if weights is None else weights,
+            self.kl_use_exact)
 
     def _split_divergence(self, q, p, weights):
         k = self._kernel_numel
@@ -261,21 +234,6 @@ def _build(part, input_shape):
     if isinstance(part, keras.Layer) and not part.built:
         part.build(input_shape)
     return part
-
-
-def _describe(distribution):
-    """`Independent(Normal)` for a distribution wrapping another."""
-    inner = getattr(distribution, "distribution", None)
-    name = type(distribution).__name__
-    return f"{name}({_describe(inner)})" if isinstance(inner, tfd.Distribution) else name
-
-
-def _has_analytic_kl(q, p):
-    try:
-        tfd.kl_divergence(q, p)
-    except NotImplementedError:
-        return False
-    return True
 
 
 def _split(distribution, k):

@@ -16,12 +16,8 @@ import keras
 
 from tfbsl.layers import util
 from tfbsl.layers._conv_geometry import ConvGeometry
-from tfbsl.layers._per_part import (
-    Flipout,
-    LocalReparameterization,
-    PerPartVariational,
-    Reparameterization,
-)
+from tfbsl.layers._estimators import Flipout, LocalReparameterization, Reparameterization
+from tfbsl.layers._per_part import PerPartVariational
 from tfbsl.layers._variational import _Variational
 
 

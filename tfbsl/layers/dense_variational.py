@@ -6,12 +6,8 @@ from keras import ops
 
 from tfbsl import _checks
 from tfbsl.layers import util
-from tfbsl.layers._per_part import (
-    Flipout,
-    LocalReparameterization,
-    PerPartVariational,
-    Reparameterization,
-)
+from tfbsl.layers._estimators import Flipout, LocalReparameterization, Reparameterization
+from tfbsl.layers._per_part import PerPartVariational
 from tfbsl.layers._variational import _Variational
 
 

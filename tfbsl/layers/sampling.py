@@ -7,7 +7,13 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks, _random
-from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight
+from tfbsl.layers._kl import (
+    add_kl_weight_variable,
+    check_kl_use_exact,
+    check_kl_weight,
+    has_analytic_kl,
+    kl_divergence,
+)
 from tfbsl.layers.distribution_layers import (
     _float32_under_mixed_precision,
     get_distribution,
@@ -84,18 +90,14 @@ class Sampling(keras.Layer):
                 "wrap a fixed `tfd.Distribution` in a `DistributionLambda` with "
                 f"a registered function). Received: prior={prior!r}"
             )
-        if kl_use_exact is not None and not isinstance(kl_use_exact, (bool, np.bool_)):
-            raise ValueError(
-                "`kl_use_exact` must be None, True or False. "
-                f"Received: kl_use_exact={kl_use_exact!r}"
-            )
+        kl_use_exact = check_kl_use_exact(kl_use_exact)
         seed = _checks.check_seed("seed", seed)
         super().__init__(**_float32_under_mixed_precision(kwargs))
         self.kl_weight = kl_weight
         self.free_bits = free_bits
         self.inference_mode = inference_mode
         self.prior = prior
-        self.kl_use_exact = None if kl_use_exact is None else bool(kl_use_exact)
+        self.kl_use_exact = kl_use_exact
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -162,18 +164,7 @@ class Sampling(keras.Layer):
 
     def kl_divergence(self, q, p, z):
         """`KL(q || p)` per example: analytic, or Monte Carlo from the draw `z`."""
-        if self.kl_use_exact is not False:
-            try:
-                return tfd.kl_divergence(q, p)
-            except NotImplementedError:
-                if self.kl_use_exact:
-                    raise ValueError(
-                        "`kl_use_exact=True` but `tfd.kl_divergence` has no "
-                        f"analytic KL for q={type(q).__name__} and "
-                        f"prior={type(p).__name__}. Use kl_use_exact=None or "
-                        "False for a Monte Carlo estimate."
-                    ) from None
-        return q.log_prob(z) - p.log_prob(z)
+        return kl_divergence(q, p, lambda: z, self.kl_use_exact)
 
     def _per_dimension_kl(self, q, p):
         """KL per latent dimension when both factorise over one event axis."""
@@ -182,10 +173,9 @@ class Sampling(keras.Layer):
         if not all(isinstance(d, tfd.Independent) and d.event_shape.rank == 1
                    for d in (q, p)):
             return None
-        try:
-            return tfd.kl_divergence(q.distribution, p.distribution)
-        except NotImplementedError:
+        if not has_analytic_kl(q.distribution, p.distribution):
             return None
+        return tfd.kl_divergence(q.distribution, p.distribution)
 
     def compute_output_shape(self, input_shape):
         return _check_input_shapes(input_shape)
