@@ -1,8 +1,8 @@
 """`VariationalGaussianProcess`, `BlockwiseInitializer` and `WeightNorm`
 against TFP's `tfp.layers` twins (on `tf_keras`, the baseline): equal
 distributions, losses, values and outputs for copied weights; training under
-Keras 3 (`fit`, jit-compiled); `.keras` round trips without `custom_objects`;
-refused arguments."""
+Keras 3 (`fit`, jit-compiled); `.keras` round trips without `custom_objects`.
+The refused arguments are rows of `tests/bad_inputs/tfp_twins.py`."""
 
 import keras
 import numpy as np
@@ -345,66 +345,7 @@ def test_weight_norm_keras_round_trip(tmp_path):
     assert loaded.layers[0].data_init and not loaded.layers[2].data_init
 
 
-# --- refused arguments ------------------------------------------------------
-
-def _vgp(*args, **kwargs):
-    return VariationalGaussianProcess(*args, **kwargs)
-
-
-def _build_vgp(provider, shape=(None, 1)):
-    VariationalGaussianProcess(2, provider).build(shape)
-
-
-class _NoKernel(keras.layers.Layer):
-    kernel = "not a kernel"
-
-
-BAD = [
-    (lambda: _vgp(0, TutorialRBFKernelFn()), ValueError,
-     ["`num_inducing_points` must be a positive integer", "num_inducing_points=0"]),
-    (lambda: _vgp(2.5, TutorialRBFKernelFn()), ValueError, ["num_inducing_points=2.5"]),
-    (lambda: _vgp(2, _TfKerasRBFKernelFn()), TypeError, ["kernel_provider", "Keras 3"]),
-    (lambda: _vgp(2, _rbf(0.0, 0.0)), TypeError, ["kernel_provider"]),
-    (lambda: _vgp(2, TutorialRBFKernelFn(), event_shape=0), ValueError, ["event_shape=0"]),
-    (lambda: _vgp(2, TutorialRBFKernelFn(), event_shape=(2, 3)), ValueError,
-     ["event_shape", "(2, 3)"]),
-    (lambda: _vgp(2, TutorialRBFKernelFn(), inducing_index_points_initializer="nope"),
-     ValueError, ["inducing_index_points_initializer='nope'"]),
-    (lambda: _vgp(2, TutorialRBFKernelFn(),
-                  variational_inducing_observations_scale_initializer=3), ValueError,
-     ["variational_inducing_observations_scale_initializer=3"]),
-    (lambda: _vgp(2, TutorialRBFKernelFn(), mean_fn=0.0), TypeError, ["mean_fn"]),
-    (lambda: _vgp(2, TutorialRBFKernelFn(), jitter=-1), ValueError, ["jitter=-1"]),
-    (lambda: _vgp(2, TutorialRBFKernelFn(), convert_to_tensor_fn="median"), ValueError,
-     ["convert_to_tensor_fn='median'"]),
-    (lambda: _build_vgp(_NoKernel()), TypeError, ["kernel_provider.kernel", "not a kernel"]),
-    (lambda: _build_vgp(TutorialRBFKernelFn(), (None, None)), ValueError,
-     ["must be known", "(None, None)"]),
-    (lambda: BlockwiseInitializer("zeros", [1]), ValueError, ["initializers='zeros'"]),
-    (lambda: BlockwiseInitializer([], []), ValueError, ["initializers=[]"]),
-    (lambda: BlockwiseInitializer(["zeros"], [1.5]), ValueError, ["sizes=[1.5]"]),
-    (lambda: BlockwiseInitializer(["zeros"], [-1]), ValueError, ["sizes=[-1]"]),
-    (lambda: BlockwiseInitializer(["zeros"], [1, 2]), ValueError, ["sizes=[1, 2]", "1 init"]),
-    (lambda: BlockwiseInitializer(["nope"], [1]), ValueError, ["initializers[0]='nope'"]),
-    (lambda: BlockwiseInitializer(["zeros"], [1], validate_args="yes"), TypeError,
-     ["validate_args='yes'"]),
-    (lambda: BlockwiseInitializer(["zeros", "ones"], [1, 2])((2, 4)), ValueError,
-     ["sum(sizes)", "3", "shape=(2, 4)"]),
-    (lambda: WeightNorm(tf_keras.layers.Dense(2)), ValueError, ["layer", "tf_keras"]),
-    (lambda: WeightNorm(keras.layers.Dense(2), data_init=1), TypeError, ["data_init=1"]),
-    (lambda: WeightNorm(keras.layers.Dropout(0.5)).build((None, 2)), ValueError,
-     ["kernel", "Dropout"]),
-]
-
-
-@pytest.mark.filterwarnings("ignore:`WeightNorm` is tested only")
-@pytest.mark.parametrize("call,error,words", BAD, ids=[str(i) for i in range(len(BAD))])
-def test_bad_arguments_are_refused(call, error, words):
-    with pytest.raises(error) as info:
-        call()
-    for word in words:
-        assert word in str(info.value), (word, str(info.value))
-
+# --- warnings (the refused arguments: tests/bad_inputs/tfp_twins.py) ------
 
 def test_weight_norm_warns_for_untested_layers():
     with pytest.warns(UserWarning, match="tested only"):

@@ -17,7 +17,6 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-import tfbsl
 from tfbsl import layers as L
 
 tfd = tfp.distributions
@@ -163,25 +162,6 @@ def test_kl_weight_scales_every_divergence():
     np.testing.assert_allclose(float(b.losses[0]), 0.25 * float(a.losses[0]), rtol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["DenseFlipout", "DenseLocalReparameterization",
-                                  "Convolution2DFlipout"])
-def test_flipout_and_local_reparameterization_need_independent_normal(name):
-    def point_mass(dtype, shape, name, trainable, add_variable_fn):
-        loc = add_variable_fn(name=name + "_loc", shape=shape, dtype=dtype)
-        return tfd.Independent(tfd.Deterministic(loc), len(shape))
-    args = (2,) if name.startswith("Dense") else (2, 3)
-    shape = (1, 3) if name.startswith("Dense") else (1, 5, 5, 1)
-    with pytest.raises(TypeError, match="kernel_posterior_fn.*Independent"):
-        getattr(L, name)(*args, kernel_posterior_fn=point_mass)(np.ones(shape, "float32"))
-
-
-@pytest.mark.parametrize("arg", ["make_posterior_fn", "prior", "estimator", "use_bias",
-                                 "kl_use_exact", "make_prior_fn"])
-def test_generic_arguments_point_to_tfps(arg):
-    with pytest.raises(TypeError, match=f"DenseFlipout.*{arg}"):
-        L.DenseFlipout(2, **{arg: None})
-
-
 @pytest.mark.slow
 def test_tfp_tutorial_style_mlp_trains_as_tfps():
     """The same MLP, same settings, ported and original: held-out MSE within noise."""
@@ -211,13 +191,6 @@ def test_tfp_tutorial_style_mlp_trains_as_tfps():
         results[lib] = np.mean(mses)
     assert results["tfbsl"] < 0.1 and results["tfp"] < 0.1, results
     assert abs(results["tfbsl"] - results["tfp"]) < 0.05, results
-
-
-def test_tfbsl_generic_layers_keep_their_design():
-    """`DenseVariational` still takes tfbsl's arguments, and names TFP's twins
-    when given a per-part one."""
-    with pytest.raises(ValueError, match="DenseFlipout"):
-        tfbsl.layers.DenseVariational(2, kernel_posterior_fn=None)
 
 
 @keras.saving.register_keras_serializable(package="tfbsl_tests")
