@@ -38,9 +38,12 @@ def fit_epoch_times(model, x, y, batch_size, epochs, legacy_keras=False):
 
 def layer_kinds(baseline, estimators, peer_estimators):
     """The layers a speed benchmark compares: the Keras `baseline`, tfbsl's
-    `estimators`, and the `peer_estimators` of `tfp.layers` and of keras-proba
-    (when installed)."""
+    `estimators` in its generic layer and in its `tfp.layers`-named twins
+    (`tfbsl.tfp_named.<estimator>`: TFP's defaults and per-part engine, the
+    like-for-like port of a `tfp.layers` model), and the `peer_estimators`
+    of `tfp.layers` and of keras-proba (when installed)."""
     kinds = [baseline] + [f"tfbsl.{e}" for e in estimators]
+    kinds += [f"tfbsl.tfp_named.{e}" for e in estimators]
     kinds += [f"tfp.layers.{e}" for e in peer_estimators]
     try:
         import keras_proba  # noqa: F401
@@ -49,6 +52,13 @@ def layer_kinds(baseline, estimators, peer_estimators):
         print("keras-proba is not installed: its columns are skipped "
               "(pip install -e '.[bench]')")
     return kinds
+
+
+def scaled_kl(n):
+    """`kernel_divergence_fn` as TFP's users write it: the exact KL over `n`."""
+    import tensorflow_probability as tfp
+
+    return lambda q, p, _: tfp.distributions.kl_divergence(q, p) / n
 
 
 def step_ms(kinds, make_model, input_shape, batch, steps, epochs, rounds):

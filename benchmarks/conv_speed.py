@@ -4,7 +4,10 @@ Model: Input(S, S, C) -> 2 convolutions of F filters (3x3, same, relu), every
 one of the kind compared -> Flatten -> a plain Dense(1); MSE + KL (weight 1/N);
 Adam; `jit_compile=True` where the framework allows it. Compared:
 `keras.layers.Conv2D` (the floor), tfbsl's `Conv2DVariational` with its three
-estimators, `tfp.layers.Convolution2D{Reparameterization,Flipout}` under
+estimators and its `tfp.layers`-named twins (`tfbsl.tfp_named.*`:
+`Convolution2D{Reparameterization,Flipout,LocalReparameterization}`, TFP's
+defaults, the KL as TFP's users scale it),
+`tfp.layers.Convolution2D{Reparameterization,Flipout}` under
 `tf_keras` (what Keras users had; TFP has no local-reparameterization conv),
 and `keras-proba` 0.1's `Conv2D{Reparameterization,Flipout}` (the Keras 3
 peer) when installed (`pip install -e '.[bench]'`).
@@ -16,10 +19,11 @@ because on a shared machine other processes only ever add time (as `timeit`
 advises), and the rounds spread a burst of load over all the layers.
 
 Run from the repository root (about 1-3 minutes on 2 CPU cores); results in
-benchmarks/results/conv_speed.{json,csv}:
+benchmarks/results/<name>.{json,csv}:
 
     python -m benchmarks.conv_speed [--size 16] [--channels 8] [--filters 16]
                                     [--batches 32 256] [--steps 10] [--epochs 3] [--rounds 2]
+                                    [--name conv_speed]
 """
 
 import argparse
@@ -29,7 +33,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from benchmarks._common import layer_kinds, machine, step_ms, write_results  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    layer_kinds,
+    machine,
+    scaled_kl,
+    step_ms,
+    write_results,
+)
 
 ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
 PEER_ESTIMATORS = ("reparameterization", "flipout")
@@ -43,6 +53,13 @@ def keras3_model(kind, shape, filters, n):
     def conv():
         if kind == "keras.Conv2D":
             return keras.layers.Conv2D(filters, 3, padding="same", activation="relu")
+        if kind.startswith("tfbsl.tfp_named."):
+            cls = {"reparameterization": tfbsl.layers.Convolution2DReparameterization,
+                   "flipout": tfbsl.layers.Convolution2DFlipout,
+                   "local_reparameterization": tfbsl.layers.Convolution2DLocalReparameterization,
+                   }[kind[16:]]
+            return cls(filters, 3, padding="same", activation="relu",
+                       kernel_divergence_fn=scaled_kl(n))
         if kind.startswith("tfbsl."):
             return tfbsl.layers.Conv2DVariational(
                 filters, 3, padding="same", activation="relu", kl_weight=1 / n,
@@ -64,7 +81,7 @@ def tfp_model(kind, shape, filters, n):
 
     cls = {"reparameterization": tfp.layers.Convolution2DReparameterization,
            "flipout": tfp.layers.Convolution2DFlipout}[kind[11:]]
-    divergence = lambda q, p, _: tfp.distributions.kl_divergence(q, p) / n  # noqa: E731
+    divergence = scaled_kl(n)
 
     def build():
         return tf_keras.Sequential([
@@ -99,7 +116,7 @@ def time_steps(kinds, shape, filters, batch, steps, epochs, rounds):
 def main():
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.conv_speed", description=__doc__.splitlines()[0],
-        epilog="Results: benchmarks/results/conv_speed.{json,csv}.")
+        epilog="Results: benchmarks/results/<name>.{json,csv} (default conv_speed).")
     parser.add_argument("--size", type=int, default=16)
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--filters", type=int, default=16)
@@ -107,6 +124,7 @@ def main():
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per round")
     parser.add_argument("--rounds", type=int, default=2, help="round-robin rounds over the layers")
+    parser.add_argument("--name", default="conv_speed", help="results file name")
     args = parser.parse_args()
     shape = (args.size, args.size, args.channels)
 
@@ -124,14 +142,14 @@ def main():
         for row in rows[-len(kinds):]:
             row["x_keras_conv2d"] = round(row["ms_per_step"] / times["keras.Conv2D"], 2)
             family, _, estimator = row["layer"].rpartition(".")
-            if family == "tfbsl" and f"tfp.layers.{estimator}" in times:
+            if family.startswith("tfbsl") and f"tfp.layers.{estimator}" in times:
                 row["x_tfp_layers"] = round(
                     row["ms_per_step"] / times[f"tfp.layers.{estimator}"], 2)
-            if family == "tfbsl" and f"keras_proba.{estimator}" in times:
+            if family.startswith("tfbsl") and f"keras_proba.{estimator}" in times:
                 row["x_keras_proba"] = round(
                     row["ms_per_step"] / times[f"keras_proba.{estimator}"], 2)
         print_table(rows[-len(kinds):], shape, args.filters, batch)
-    write_results("conv_speed", rows, {**machine(), "args": vars(args)})
+    write_results(args.name, rows, {**machine(), "args": vars(args)})
 
 
 def print_table(rows, shape, filters, batch):

@@ -3,7 +3,9 @@
 Models: Input(W) -> 2 hidden layers of W units (relu) -> 1 output, every layer
 of the kind compared; MSE + KL (weight 1/N); Adam; `jit_compile=True` where the
 framework allows it. Compared: `keras.layers.Dense` (the floor), tfbsl's three
-estimators, `tfp.layers.Dense{Reparameterization,Flipout,LocalReparameterization}`
+estimators in `DenseVariational` and in its `tfp.layers`-named twins
+(`tfbsl.tfp_named.*`: TFP's defaults, the KL as TFP's users scale it),
+`tfp.layers.Dense{Reparameterization,Flipout,LocalReparameterization}`
 under `tf_keras` (what Keras users had), and `keras-proba` 0.1's dense layers
 (the Keras 3 peer) when installed (`pip install -e '.[bench]'`).
 
@@ -29,7 +31,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from benchmarks._common import layer_kinds, machine, step_ms, write_results  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    layer_kinds,
+    machine,
+    scaled_kl,
+    step_ms,
+    write_results,
+)
 
 ESTIMATORS = ("reparameterization", "flipout", "local_reparameterization")
 
@@ -42,6 +50,12 @@ def keras3_model(kind, width, n):
     def layer(units, activation=None):
         if kind == "keras.Dense":
             return keras.layers.Dense(units, activation=activation)
+        if kind.startswith("tfbsl.tfp_named."):
+            cls = {"reparameterization": tfbsl.layers.DenseReparameterization,
+                   "flipout": tfbsl.layers.DenseFlipout,
+                   "local_reparameterization": tfbsl.layers.DenseLocalReparameterization,
+                   }[kind[16:]]
+            return cls(units, activation=activation, kernel_divergence_fn=scaled_kl(n))
         if kind.startswith("tfbsl."):
             return tfbsl.layers.DenseVariational(
                 units, activation=activation, kl_weight=1 / n, estimator=kind[6:])
@@ -65,7 +79,7 @@ def tfp_model(kind, width, n):
     cls = {"reparameterization": tfp.layers.DenseReparameterization,
            "flipout": tfp.layers.DenseFlipout,
            "local_reparameterization": tfp.layers.DenseLocalReparameterization}[kind[11:]]
-    divergence = lambda q, p, _: tfp.distributions.kl_divergence(q, p) / n  # noqa: E731
+    divergence = scaled_kl(n)
 
     def build():
         return tf_keras.Sequential([
@@ -124,7 +138,7 @@ def main():
             for row in rows[-len(kinds):]:
                 row["x_keras_dense"] = round(row["ms_per_step"] / times["keras.Dense"], 2)
                 family, _, estimator = row["layer"].rpartition(".")
-                if family == "tfbsl":
+                if family.startswith("tfbsl"):
                     row["x_tfp_layers"] = round(
                         row["ms_per_step"] / times[f"tfp.layers.{estimator}"], 2)
                     if f"keras_proba.{estimator}" in times:
