@@ -4,7 +4,7 @@ import pytest
 
 from tfbsl.callbacks import KLAnnealing
 from tfbsl.layers import Sampling
-from tfbsl.layers._kl import add_kl_weight_variable
+from tfbsl.variational._kl import add_kl_weight_variable
 
 RNG = np.random.default_rng(5)
 X = RNG.normal(size=(32, 4)).astype("float32")

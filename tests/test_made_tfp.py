@@ -14,8 +14,8 @@ import tensorflow_probability as tfp
 import tf_keras
 from scipy import stats
 
+from tfbsl.flows import AutoregressiveNetwork, AutoregressiveTransform
 from tfbsl.layers import DistributionLambda
-from tfbsl.layers.flows import AutoregressiveNetwork, AutoregressiveTransform
 
 tfd, tfb, tfpl = tfp.distributions, tfp.bijectors, tfp.layers
 E, C = 4, 2  # event and conditional sizes

@@ -40,7 +40,7 @@ def _params(width, n=4, dtype="float32"):
     return RNG.normal(size=(n, width)).astype(dtype)
 
 
-# The rule for targets (tfbsl.layers.distribution_layers.align_value).
+# The rule for targets (tfbsl.heads.distribution_layers.align_value).
 
 def test_flat_target_for_a_one_wide_normal_is_not_broadcast():
     params, y = _params(2, 5), RNG.normal(size=5).astype("float32")

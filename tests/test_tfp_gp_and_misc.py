@@ -12,7 +12,7 @@ import tensorflow_probability as tfp
 import tf_keras
 from tensorflow_probability.python.layers import weight_norm as tfp_weight_norm
 
-from tfbsl.layers.gaussian_process import VariationalGaussianProcess
+from tfbsl.heads.gaussian_process import VariationalGaussianProcess
 from tfbsl.layers.initializers import BlockwiseInitializer
 from tfbsl.layers.weight_norm import WeightNorm
 

@@ -16,9 +16,10 @@ import tensorflow_probability as tfp
 import tf_keras
 
 import tfbsl
-from tfbsl.layers.distribution_layers import IndependentNormal, VariableLayer, get_distribution
-from tfbsl.layers.kl_divergence import KLDivergenceAddLoss, KLDivergenceRegularizer
-from tfbsl.layers.mixture_layers import (
+from tfbsl._outputs import get_distribution
+from tfbsl.heads.distribution_layers import IndependentNormal, VariableLayer
+from tfbsl.heads.kl_divergence import KLDivergenceAddLoss, KLDivergenceRegularizer
+from tfbsl.heads.mixture_layers import (
     CategoricalMixtureOfOneHotCategorical,
     IndependentLogistic,
     IndependentPoisson,

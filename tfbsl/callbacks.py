@@ -3,7 +3,7 @@
 import keras
 
 from tfbsl import _checks
-from tfbsl.layers._kl import kl_layers
+from tfbsl.variational._kl import kl_layers
 
 _SCHEDULES = ("linear", "cyclical")
 _UPDATES = ("epoch", "batch")
@@ -13,7 +13,7 @@ class KLAnnealing(keras.callbacks.Callback):
     """Ramps the KL weight of every tfbsl KL layer in the model during `fit`.
 
     Each update sets `layer.kl_weight_variable` to `factor * layer.kl_weight`
-    for every layer found by `tfbsl.layers._kl.kl_layers(model)` (`Sampling`,
+    for every layer found by `tfbsl.variational._kl.kl_layers(model)` (`Sampling`,
     the dense and convolutional variational layers, nested models included).
     The weight is a non-trainable variable read by the compiled train step, so
     annealing works under `jit_compile=True` without retracing. The factor

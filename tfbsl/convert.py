@@ -5,11 +5,11 @@ import warnings
 import keras
 import numpy as np
 
-from tfbsl import _checks, posteriors, priors
+from tfbsl import _checks
 from tfbsl._compat import Functional
-from tfbsl.layers import conv_variational, dense_variational
-from tfbsl.layers._kl import check_kl_weight
-from tfbsl.layers._variational import ESTIMATORS, _Variational
+from tfbsl.variational import conv, dense, posteriors, priors
+from tfbsl.variational._base import ESTIMATORS, _Variational
+from tfbsl.variational._kl import check_kl_weight
 
 _INITS = ("moped", "random")
 # Zero weights (a bias at its initial value) would get a zero scale; the
@@ -18,7 +18,7 @@ _MIN_SCALE = 1e-5
 
 
 def _dense_twin(layer, **kwargs):
-    return dense_variational.DenseVariational(
+    return dense.DenseVariational(
         layer.units, activation=layer.activation, use_bias=layer.use_bias, **kwargs)
 
 
@@ -31,7 +31,7 @@ def _conv_twin(cls):
 
 
 def _conv_transpose_twin(layer, **kwargs):
-    return conv_variational.Conv2DTransposeVariational(
+    return conv.Conv2DTransposeVariational(
         layer.filters, layer.kernel_size, layer.strides, layer.padding,
         layer.output_padding, layer.data_format, layer.dilation_rate,
         layer.activation, layer.use_bias, **kwargs)
@@ -40,9 +40,9 @@ def _conv_transpose_twin(layer, **kwargs):
 # Exact classes: subclasses (e.g. other conv families) may compute otherwise.
 _TWINS = {
     keras.layers.Dense: _dense_twin,
-    keras.layers.Conv1D: _conv_twin(conv_variational.Conv1DVariational),
-    keras.layers.Conv2D: _conv_twin(conv_variational.Conv2DVariational),
-    keras.layers.Conv3D: _conv_twin(conv_variational.Conv3DVariational),
+    keras.layers.Conv1D: _conv_twin(conv.Conv1DVariational),
+    keras.layers.Conv2D: _conv_twin(conv.Conv2DVariational),
+    keras.layers.Conv3D: _conv_twin(conv.Conv3DVariational),
     keras.layers.Conv2DTranspose: _conv_transpose_twin,
 }
 

@@ -3,11 +3,7 @@
 import keras
 from keras import ops
 
-from tfbsl.layers.distribution_layers import (
-    align_value,
-    attach_distribution,
-    get_distribution,
-)
+from tfbsl._outputs import align_value, attach_distribution, get_distribution
 
 _FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -18,7 +14,7 @@ class NegativeLogLikelihood(keras.losses.Loss):
 
     `y_pred` is the output of a tfbsl distribution head (e.g.
     `IndependentNormal`), which carries its distribution. `y_true` is shaped
-    by the heads' rule (`tfbsl.layers.distribution_layers.align_value`): the
+    by the heads' rule (`tfbsl.heads.distribution_layers.align_value`): the
     distribution's `batch_shape + event_shape`, except that `(batch,)` targets
     for a `(batch, 1)` Normal get their trailing axis back and `(batch, 1)`
     labels for a `Categorical` lose theirs; any other shape is a `ValueError`,

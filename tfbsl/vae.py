@@ -20,9 +20,9 @@ import numpy as np
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._outputs import get_distribution
 from tfbsl._random import tfp_seed
-from tfbsl.layers.distribution_layers import get_distribution
-from tfbsl.layers.sampling import Sampling
+from tfbsl.variational.sampling import Sampling
 
 
 def evaluate_elbo(encoder, decoder, x, sampling=None, num_samples=1,

@@ -13,12 +13,11 @@ import tf_keras
 
 from tests.bad_inputs import rows
 from tfbsl import layers as L
-from tfbsl.layers.distribution_layers import IndependentNormal
-from tfbsl.layers.flows import AutoregressiveNetwork, AutoregressiveTransform
-from tfbsl.layers.gaussian_process import VariationalGaussianProcess
-from tfbsl.layers.initializers import BlockwiseInitializer
-from tfbsl.layers.kl_divergence import KLDivergenceAddLoss, KLDivergenceRegularizer
-from tfbsl.layers.mixture_layers import (
+from tfbsl.flows import AutoregressiveNetwork, AutoregressiveTransform
+from tfbsl.heads.distribution_layers import IndependentNormal
+from tfbsl.heads.gaussian_process import VariationalGaussianProcess
+from tfbsl.heads.kl_divergence import KLDivergenceAddLoss, KLDivergenceRegularizer
+from tfbsl.heads.mixture_layers import (
     CategoricalMixtureOfOneHotCategorical,
     IndependentLogistic,
     IndependentPoisson,
@@ -26,6 +25,7 @@ from tfbsl.layers.mixture_layers import (
     MixtureNormal,
     MixtureSameFamily,
 )
+from tfbsl.layers.initializers import BlockwiseInitializer
 from tfbsl.layers.weight_norm import WeightNorm
 
 tfd = tfp.distributions

@@ -1,6 +1,43 @@
 """Every public tfbsl layer."""
 
-from tfbsl.layers.conv_variational import (
+from tfbsl.flows import (
+    ActNorm,
+    AffineCoupling,
+    AutoregressiveNetwork,
+    AutoregressiveTransform,
+    MaskedAutoregressive,
+    NormalizingFlow,
+    Permute,
+    SplineAutoregressive,
+    SplineCoupling,
+)
+from tfbsl.heads.distribution_layers import (
+    Categorical,
+    DistributionLambda,
+    IndependentBernoulli,
+    IndependentNormal,
+    MultivariateNormalTriL,
+    OneHotCategorical,
+    VariableLayer,
+)
+from tfbsl.heads.gaussian_process import VariationalGaussianProcess
+from tfbsl.heads.kl_divergence import KLDivergenceAddLoss, KLDivergenceRegularizer
+from tfbsl.heads.mixture_layers import (
+    CategoricalMixtureOfOneHotCategorical,
+    IndependentLogistic,
+    IndependentPoisson,
+    MixtureLogistic,
+    MixtureNormal,
+    MixtureSameFamily,
+)
+from tfbsl.layers.initializers import BlockwiseInitializer
+from tfbsl.layers.util import (
+    default_loc_scale_fn,
+    default_mean_field_normal_fn,
+    default_multivariate_normal_fn,
+)
+from tfbsl.layers.weight_norm import WeightNorm
+from tfbsl.variational.conv import (
     Conv1DVariational,
     Conv2DTransposeVariational,
     Conv2DVariational,
@@ -15,50 +52,13 @@ from tfbsl.layers.conv_variational import (
     Convolution3DLocalReparameterization,
     Convolution3DReparameterization,
 )
-from tfbsl.layers.dense_variational import (
+from tfbsl.variational.dense import (
     DenseFlipout,
     DenseLocalReparameterization,
     DenseReparameterization,
     DenseVariational,
 )
-from tfbsl.layers.distribution_layers import (
-    Categorical,
-    DistributionLambda,
-    IndependentBernoulli,
-    IndependentNormal,
-    MultivariateNormalTriL,
-    OneHotCategorical,
-    VariableLayer,
-)
-from tfbsl.layers.flows import (
-    ActNorm,
-    AffineCoupling,
-    AutoregressiveNetwork,
-    AutoregressiveTransform,
-    MaskedAutoregressive,
-    NormalizingFlow,
-    Permute,
-    SplineAutoregressive,
-    SplineCoupling,
-)
-from tfbsl.layers.gaussian_process import VariationalGaussianProcess
-from tfbsl.layers.initializers import BlockwiseInitializer
-from tfbsl.layers.kl_divergence import KLDivergenceAddLoss, KLDivergenceRegularizer
-from tfbsl.layers.mixture_layers import (
-    CategoricalMixtureOfOneHotCategorical,
-    IndependentLogistic,
-    IndependentPoisson,
-    MixtureLogistic,
-    MixtureNormal,
-    MixtureSameFamily,
-)
-from tfbsl.layers.sampling import Sampling
-from tfbsl.layers.util import (
-    default_loc_scale_fn,
-    default_mean_field_normal_fn,
-    default_multivariate_normal_fn,
-)
-from tfbsl.layers.weight_norm import WeightNorm
+from tfbsl.variational.sampling import Sampling
 
 __all__ = [
     "ActNorm",

@@ -5,9 +5,9 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._outputs import distribution_dtype, get_distribution
 from tfbsl._random import int_seed, tfp_seed
-from tfbsl.layers.distribution_layers import _float32_under_mixed_precision, get_distribution
-from tfbsl.layers.flows._block import (
+from tfbsl.flows._block import (
     _FlowBlock,
     as_compute_dtype,
     build_shapes,
@@ -81,7 +81,7 @@ class NormalizingFlow(keras.Layer):
             )
         seed = _checks.check_seed("seed", seed)
         # Log-densities in float32 under a mixed policy, as the blocks.
-        super().__init__(**_float32_under_mixed_precision(kwargs))
+        super().__init__(**distribution_dtype(kwargs))
         self.blocks = blocks
         self.base = base
         self.seed = seed

@@ -5,10 +5,10 @@ import keras
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl.layers import util
-from tfbsl.layers._estimators import Flipout, LocalReparameterization, Reparameterization
-from tfbsl.layers._per_part import PerPartVariational
-from tfbsl.layers._variational import _Variational
+from tfbsl.variational import util
+from tfbsl.variational._base import _Variational
+from tfbsl.variational._estimators import Flipout, LocalReparameterization, Reparameterization
+from tfbsl.variational._per_part import PerPartVariational
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")

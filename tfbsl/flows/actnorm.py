@@ -7,7 +7,7 @@ from keras import ops
 
 from tfbsl import _checks
 from tfbsl._compat import in_stateless_scope
-from tfbsl.layers.flows._block import _FlowBlock
+from tfbsl.flows._block import _FlowBlock
 
 tfb = tfp.bijectors
 

@@ -7,16 +7,13 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks, _random
-from tfbsl.layers._kl import (
+from tfbsl._outputs import distribution_dtype, get_distribution
+from tfbsl.variational._kl import (
     add_kl_weight_variable,
     check_kl_use_exact,
     check_kl_weight,
     has_analytic_kl,
     kl_divergence,
-)
-from tfbsl.layers.distribution_layers import (
-    _float32_under_mixed_precision,
-    get_distribution,
 )
 
 tfd = tfp.distributions
@@ -92,7 +89,7 @@ class Sampling(keras.Layer):
             )
         kl_use_exact = check_kl_use_exact(kl_use_exact)
         seed = _checks.check_seed("seed", seed)
-        super().__init__(**_float32_under_mixed_precision(kwargs))
+        super().__init__(**distribution_dtype(kwargs))
         self.kl_weight = kl_weight
         self.free_bits = free_bits
         self.inference_mode = inference_mode

@@ -24,7 +24,7 @@ from keras import ops
 
 from tfbsl import _random
 from tfbsl._xla import materialized
-from tfbsl.layers import util
+from tfbsl.variational import util
 
 tfd = tfp.distributions
 

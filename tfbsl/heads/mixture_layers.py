@@ -22,14 +22,14 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._outputs import get_distribution
 from tfbsl._serialization import deserialize_fn, serialize_fn
-from tfbsl.layers.distribution_layers import (
+from tfbsl.heads.distribution_layers import (
     _SCALE_FLOOR,
     DistributionLambda,
     IndependentNormal,
     _Head,
     _refuse,
-    get_distribution,
 )
 
 tfd = tfp.distributions

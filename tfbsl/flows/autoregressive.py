@@ -4,9 +4,9 @@ import keras
 import tensorflow_probability as tfp
 
 from tfbsl import _checks
-from tfbsl.layers.flows._affine import _affine
-from tfbsl.layers.flows._block import _FlowBlock, check_hidden_units
-from tfbsl.layers.flows.made import AutoregressiveNetwork
+from tfbsl.flows._affine import _affine
+from tfbsl.flows._block import _FlowBlock, check_hidden_units
+from tfbsl.flows.made import AutoregressiveNetwork
 
 tfb = tfp.bijectors
 

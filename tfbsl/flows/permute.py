@@ -6,7 +6,7 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl.layers.flows._block import _FlowBlock
+from tfbsl.flows._block import _FlowBlock
 
 tfb = tfp.bijectors
 

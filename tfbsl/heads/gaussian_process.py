@@ -6,8 +6,9 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._outputs import align_value
 from tfbsl._serialization import deserialize_fn, serialize_fn
-from tfbsl.layers.distribution_layers import DistributionLambda, align_value
+from tfbsl.heads.distribution_layers import DistributionLambda
 
 tfd = tfp.distributions
 tfb = tfp.bijectors

@@ -25,9 +25,9 @@ from keras import ops
 
 from tfbsl import _checks, _random
 from tfbsl._serialization import deserialize_fn, serialize_fn
-from tfbsl.layers import _estimators, util
-from tfbsl.layers._kl import add_kl_weight_variable, check_kl_weight, describe
-from tfbsl.layers._tracking import keras_variables
+from tfbsl._tracking import keras_variables
+from tfbsl.variational import _estimators, util
+from tfbsl.variational._kl import add_kl_weight_variable, check_kl_weight, describe
 
 tfd = tfp.distributions
 

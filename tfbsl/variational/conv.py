@@ -3,8 +3,8 @@
 (`Convolution2DFlipout`, ...) with TFP's per-part semantics.
 
 tfbsl's share posteriors, priors, estimators, KL and config with
-`DenseVariational` (through `tfbsl.layers._variational`), the twins TFP's
-per-part engine (`tfbsl.layers._per_part`) with the dense twins; both hold a
+`DenseVariational` (through `tfbsl.variational._base`), the twins TFP's
+per-part engine (`tfbsl.variational._per_part`) with the dense twins; both hold a
 `ConvGeometry`, so only the linear operator differs from the dense layers:
 a convolution (or a transposed convolution) instead of a matmul. Flipout
 signs are drawn per example and channel and shared over the spatial
@@ -14,11 +14,11 @@ perturbation a convolution.
 
 import keras
 
-from tfbsl.layers import util
-from tfbsl.layers._conv_geometry import ConvGeometry
-from tfbsl.layers._estimators import Flipout, LocalReparameterization, Reparameterization
-from tfbsl.layers._per_part import PerPartVariational
-from tfbsl.layers._variational import _Variational
+from tfbsl.variational import util
+from tfbsl.variational._base import _Variational
+from tfbsl.variational._conv_geometry import ConvGeometry
+from tfbsl.variational._estimators import Flipout, LocalReparameterization, Reparameterization
+from tfbsl.variational._per_part import PerPartVariational
 
 
 class _ConvVariationalBase(_Variational):

@@ -14,17 +14,17 @@ import keras
 import tensorflow_probability as tfp
 from keras import ops
 
-from tfbsl import _checks, _random, posteriors, priors
+from tfbsl import _checks, _random
+from tfbsl._outputs import get_distribution
 from tfbsl._serialization import deserialize_fn, serialize_fn
-from tfbsl.layers import _estimators
-from tfbsl.layers._kl import (
+from tfbsl.variational import _estimators, posteriors, priors
+from tfbsl.variational._kl import (
     add_kl_weight_variable,
     check_analytic,
     check_kl_use_exact,
     check_kl_weight,
     kl_divergence,
 )
-from tfbsl.layers.distribution_layers import get_distribution
 
 tfd = tfp.distributions
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl.layers.flows._block import (
+from tfbsl.flows._block import (
     as_compute_dtype,
     check_context,
     check_hidden_units,

@@ -6,8 +6,8 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl.layers.flows.autoregressive import _Autoregressive
-from tfbsl.layers.flows.coupling import _Coupling
+from tfbsl.flows.autoregressive import _Autoregressive
+from tfbsl.flows.coupling import _Coupling
 
 tfb = tfp.bijectors
 

@@ -5,8 +5,8 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl.layers.flows._affine import _affine
-from tfbsl.layers.flows._block import _FlowBlock, check_hidden_units
+from tfbsl.flows._affine import _affine
+from tfbsl.flows._block import _FlowBlock, check_hidden_units
 
 tfb = tfp.bijectors
 

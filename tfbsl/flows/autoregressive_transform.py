@@ -5,8 +5,9 @@ import keras
 import tensorflow_probability as tfp
 from keras import ops
 
-from tfbsl.layers.distribution_layers import DistributionLambda, get_distribution
-from tfbsl.layers.flows.made import AutoregressiveNetwork
+from tfbsl._outputs import get_distribution
+from tfbsl.flows.made import AutoregressiveNetwork
+from tfbsl.heads.distribution_layers import DistributionLambda
 
 tfd = tfp.distributions
 tfb = tfp.bijectors

@@ -33,9 +33,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfbsl import _checks
+from tfbsl._outputs import distribution_dtype, get_distribution
 from tfbsl._serialization import deserialize_fn, serialize_fn
-from tfbsl.layers._tracking import keras_variables
-from tfbsl.layers.distribution_layers import _float32_under_mixed_precision, get_distribution
+from tfbsl._tracking import keras_variables
 
 tfd = tfp.distributions
 
@@ -204,7 +204,7 @@ class KLDivergenceAddLoss(keras.Layer):
                  test_points_fn=tf.convert_to_tensor, weight=None, **kwargs):
         regularizer = KLDivergenceRegularizer(
             distribution_b, use_exact_kl, test_points_reduce_axis, test_points_fn, weight)
-        super().__init__(**_float32_under_mixed_precision(kwargs))
+        super().__init__(**distribution_dtype(kwargs))
         self.regularizer = regularizer
 
     def call(self, distribution_a):

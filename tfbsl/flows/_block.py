@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl.layers.distribution_layers import _float32_under_mixed_precision
+from tfbsl._outputs import distribution_dtype
 
 
 def check_hidden_units(hidden_units):
@@ -102,7 +102,7 @@ class _FlowBlock(keras.Layer):
         # Under a mixed policy a block, conditioner included, computes in
         # float32: TFP bijectors mix no dtypes, and float16 log-determinants
         # (sums of log-scales) lose the digits a log-density needs.
-        super().__init__(**_float32_under_mixed_precision(kwargs))
+        super().__init__(**distribution_dtype(kwargs))
 
     def _build_shapes(self, inputs_shape, context_shape):
         """Check and record the event and context sizes (at build time)."""

@@ -1,0 +1,244 @@
+"""Priors over a variational layer's weights.
+
+A prior is a factory with `tfp.layers.DenseVariational`'s signature,
+`prior(kernel_size, bias_size, dtype)`, returning a callable that maps the
+layer's inputs to a `tfd.Distribution` over the flat vector of kernel then bias
+weights (length `kernel_size + bias_size`). Any such callable works as
+`make_prior_fn=`; the classes here also serialise through `get_config`.
+
+Example:
+```python
+layer = tfbsl.layers.DenseVariational(
+    16, prior=tfbsl.priors.ScaleMixtureNormal(pi=0.5, scale1=1.0, scale2=0.0025))
+```
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfbsl import _checks
+from tfbsl._serialization import FromConfig
+from tfbsl.heads.distribution_layers import DistributionLambda, VariableLayer
+
+tfd = tfp.distributions
+
+
+def _independent(distribution):
+    return tfd.Independent(distribution, reinterpreted_batch_ndims=1)
+
+
+class _FixedPrior:
+    """A prior with no variables: ignores the inputs, returns `make()`.
+
+    The distribution is made anew at every call, not once at build: its
+    parameter tensors then belong to the graph being traced (a layer built
+    lazily inside `fit`, a subclassed model, a custom `tf.function` loop),
+    never to a graph that has been left.
+    """
+
+    def __init__(self, make):
+        self.make = make
+
+    def __call__(self, inputs=None):
+        return self.make()
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+class Normal(FromConfig):
+    """Fixed factorised Normal prior N(loc, scale^2) on every weight.
+
+    Args:
+        loc: float, the prior mean (default 0).
+        scale: float > 0, the prior standard deviation (default 1).
+
+    Example:
+    ```python
+    layer = tfbsl.layers.DenseVariational(8, prior=tfbsl.priors.Normal(scale=0.5))
+    ```
+    """
+
+    def __init__(self, loc=0.0, scale=1.0):
+        self.loc = _checks.check_finite("loc", loc)
+        self.scale = _checks.check_positive_finite("scale", scale)
+
+    def __call__(self, kernel_size, bias_size=0, dtype=None):
+        n = kernel_size + bias_size
+        dtype = dtype or "float32"
+        return _FixedPrior(lambda: _independent(tfd.Normal(
+            loc=tf.fill([n], tf.constant(self.loc, dtype)),
+            scale=tf.constant(self.scale, dtype),
+        )))
+
+    def get_config(self):
+        return {"loc": self.loc, "scale": self.scale}
+
+
+# The narrow component's default scale, exp(-6) (Blundell et al., 2015).
+_DEFAULT_SCALE2 = math.exp(-6)
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+class ScaleMixtureNormal(FromConfig):
+    """Scale-mixture prior of Blundell et al. (2015), "Weight Uncertainty in
+    Neural Networks": `pi * N(0, scale1^2) + (1 - pi) * N(0, scale2^2)` on every
+    weight. Its KL to a Normal posterior has no closed form: layers estimate it
+    by Monte Carlo.
+
+    Args:
+        pi: mixture weight of the first component, in (0, 1).
+        scale1: standard deviation of the first (wide) component, > 0.
+        scale2: standard deviation of the second (narrow) component, > 0.
+
+    Example:
+    ```python
+    prior = tfbsl.priors.ScaleMixtureNormal(pi=0.25, scale1=1.0, scale2=math.exp(-6))
+    ```
+    """
+
+    def __init__(self, pi=0.5, scale1=1.0, scale2=_DEFAULT_SCALE2):
+        self.pi = _checks.check_open_unit("pi", pi)
+        self.scale1 = _checks.check_positive_finite("scale1", scale1)
+        self.scale2 = _checks.check_positive_finite("scale2", scale2)
+
+    def __call__(self, kernel_size, bias_size=0, dtype=None):
+        n = kernel_size + bias_size
+        dtype = dtype or "float32"
+
+        def make():
+            probs = tf.constant([self.pi, 1.0 - self.pi], dtype)
+            scales = tf.constant([self.scale1, self.scale2], dtype)
+            return _independent(tfd.MixtureSameFamily(
+                mixture_distribution=tfd.Categorical(probs=tf.broadcast_to(probs, [n, 2])),
+                components_distribution=tfd.Normal(
+                    loc=tf.zeros([n, 2], dtype), scale=tf.broadcast_to(scales, [n, 2])),
+            ))
+        return _FixedPrior(make)
+
+    def get_config(self):
+        return {"pi": self.pi, "scale1": self.scale1, "scale2": self.scale2}
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+class TrainableNormal(FromConfig):
+    """Factorised Normal prior whose means (and optionally scales) are learned
+    (empirical Bayes): the KL term pulls prior and posterior together.
+
+    Args:
+        scale: float > 0, the fixed prior scale, or the initial one when
+            `trainable_scale=True` (then kept positive by a softplus).
+        trainable_scale: whether the scales are learned too.
+
+    Example:
+    ```python
+    layer = tfbsl.layers.DenseVariational(8, prior=tfbsl.priors.TrainableNormal())
+    ```
+    """
+
+    def __init__(self, scale=1.0, trainable_scale=False):
+        self.scale = _checks.check_positive_finite("scale", scale)
+        self.trainable_scale = _checks.check_bool("trainable_scale", trainable_scale)
+
+    def __call__(self, kernel_size, bias_size=0, dtype=None):
+        n = kernel_size + bias_size
+        scale = self.scale
+        if not self.trainable_scale:
+            return keras.Sequential([
+                VariableLayer(n, dtype=dtype),
+                DistributionLambda(_TrainableLoc(scale), "mean", dtype=dtype),
+            ])
+        raw = math.log(math.expm1(scale))
+        return keras.Sequential([
+            VariableLayer(2 * n, dtype=dtype, initializer=_LocThenConstant(n, raw)),
+            DistributionLambda(_TrainableLocScale(n), "mean", dtype=dtype),
+        ])
+
+    def get_config(self):
+        return {"scale": self.scale, "trainable_scale": self.trainable_scale}
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+class _TrainableLoc(FromConfig):
+    def __init__(self, scale):
+        self.scale = scale
+
+    def __call__(self, t):
+        return _independent(tfd.Normal(loc=t, scale=tf.cast(self.scale, t.dtype)))
+
+    def get_config(self):
+        return {"scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+class _TrainableLocScale(FromConfig):
+    def __init__(self, n):
+        self.n = n
+
+    def __call__(self, t):
+        n = self.n
+        return _independent(tfd.Normal(loc=t[..., :n], scale=1e-5 + tf.nn.softplus(t[..., n:])))
+
+    def get_config(self):
+        return {"n": self.n}
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+class _LocThenConstant(keras.initializers.Initializer):
+    """Zeros for the first `n` entries, `value` for the rest."""
+
+    def __init__(self, n, value):
+        self.n = n
+        self.value = value
+
+    def __call__(self, shape, dtype=None):
+        rest = shape[0] - self.n
+        return keras.ops.concatenate([
+            keras.ops.zeros((self.n,), dtype), keras.ops.full((rest,), self.value, dtype)])
+
+    def get_config(self):
+        return {"n": self.n, "value": self.value}
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+def trainable(kernel_size, bias_size=0, dtype=None):
+    """The TFP regression tutorial's `prior_trainable`: N(t, 1) with learned
+    means `t` (zeros at start), as a `VariableLayer` + `DistributionLambda`.
+
+    Example:
+    ```python
+    layer = tfbsl.layers.DenseVariational(
+        1, tfbsl.posteriors.mean_field, tfbsl.priors.trainable, kl_weight=1 / n)
+    ```
+    """
+    return TrainableNormal(scale=1.0)(kernel_size, bias_size, dtype)
+
+
+_BY_NAME = {
+    "normal": Normal,
+    "scale_mixture": ScaleMixtureNormal,
+    "trainable": TrainableNormal,
+}
+
+
+_SIGNATURE = "(kernel_size, bias_size, dtype) -> callable(inputs) -> tfd.Distribution"
+
+
+def get(identifier, name="prior"):
+    """A prior factory from `None` (N(0, 1)), a name in
+    `{"normal", "scale_mixture", "trainable"}` or a callable factory;
+    `name` is the argument the user passed it as (in error messages)."""
+    if identifier is None:
+        return Normal()
+    if isinstance(identifier, str):
+        _checks.check_choice(name, identifier, _BY_NAME)
+        return _BY_NAME[identifier]()
+    if isinstance(identifier, dict):
+        return keras.saving.deserialize_keras_object(identifier)
+    if not callable(identifier):
+        raise ValueError(
+            f"`{name}` must be None, one of {sorted(_BY_NAME)}, or a callable "
+            f"factory {_SIGNATURE}. Received: {name}={identifier!r}"
+        )
+    return _checks.check_callable(name, identifier, _SIGNATURE, num_args=3)

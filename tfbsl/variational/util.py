@@ -1,0 +1,187 @@
+"""`tfp.layers.util` for Keras 3: the per-part posterior and prior factories
+of the `tfp.layers`-named variational layers (`DenseFlipout`,
+`Convolution2DReparameterization`, ...).
+
+A factory has TFP's signature `fn(dtype, shape, name, trainable,
+add_variable_fn) -> tfd.Distribution`: `dtype` is a `tf.DType`, `shape` the
+kernel's (or bias') shape, and `add_variable_fn(name=, shape=, initializer=,
+regularizer=, constraint=, dtype=, trainable=)` makes a weight of the calling
+layer (tracked, trained and saved with it). These are TFP's functions with
+TFP's defaults, as objects that Keras can save: a layer built from them
+reloads from a `.keras` file without `custom_objects`.
+
+Example:
+```python
+layer = tfbsl.layers.DenseFlipout(
+    16, kernel_posterior_fn=tfbsl.layers.default_mean_field_normal_fn(
+        untransformed_scale_initializer=keras.initializers.RandomNormal(-5.0, 0.1)))
+```
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfbsl._serialization import FromConfig
+
+tfd = tfp.distributions
+
+
+def _default_loc_initializer():
+    return keras.initializers.RandomNormal(stddev=0.1)
+
+
+def _default_scale_initializer():
+    # softplus(-3) = 0.049: the posterior starts close to a point mass.
+    return keras.initializers.RandomNormal(mean=-3.0, stddev=0.1)
+
+
+def _get_initializer(identifier):
+    return None if identifier is None else keras.initializers.get(identifier)
+
+
+def _serialize_initializer(initializer):
+    return None if initializer is None else keras.initializers.serialize(initializer)
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+class default_loc_scale_fn(FromConfig):  # TFP's name, called like TFP's function
+    """TFP's `default_loc_scale_fn`: a factory making `(loc, scale)` weights,
+    `scale = eps + softplus(untransformed_scale)` (`scale` is None when
+    `is_singular`), called as `fn(dtype, shape, name, trainable,
+    add_variable_fn)`.
+
+    Args:
+        is_singular: no scale (a point mass) if True.
+        loc_initializer: initializer of `loc` (default None: N(0, 0.1²), as
+            TFP, drawn anew for each weight).
+        untransformed_scale_initializer: initializer of the pre-softplus
+            scale (default None: N(-3, 0.1²), scales near 0.049, as TFP).
+        loc_regularizer, untransformed_scale_regularizer,
+        loc_constraint, untransformed_scale_constraint: Keras regularizers /
+            constraints of the two weights.
+
+    References:
+        TensorFlow Probability, `tfp.layers.util.default_loc_scale_fn`:
+        https://www.tensorflow.org/probability/api_docs/python/tfp/layers/default_loc_scale_fn
+
+    Example:
+    >>> fn = default_loc_scale_fn(is_singular=True)
+    >>> fn.is_singular
+    True
+    """
+
+    def __init__(self, is_singular=False, loc_initializer=None,
+                 untransformed_scale_initializer=None, loc_regularizer=None,
+                 untransformed_scale_regularizer=None, loc_constraint=None,
+                 untransformed_scale_constraint=None):
+        self.is_singular = bool(is_singular)
+        # None: TFP's initializer, made anew at each call (a Keras 3, like a
+        # tf_keras, unseeded initializer object repeats its values, so one
+        # shared instance would start every layer of a shape alike).
+        self.loc_initializer = _get_initializer(loc_initializer)
+        self.untransformed_scale_initializer = _get_initializer(
+            untransformed_scale_initializer)
+        self.loc_regularizer = keras.regularizers.get(loc_regularizer)
+        self.untransformed_scale_regularizer = keras.regularizers.get(
+            untransformed_scale_regularizer)
+        self.loc_constraint = keras.constraints.get(loc_constraint)
+        self.untransformed_scale_constraint = keras.constraints.get(
+            untransformed_scale_constraint)
+
+    def __call__(self, dtype, shape, name, trainable, add_variable_fn):
+        loc = add_variable_fn(
+            name=name + "_loc", shape=shape,
+            initializer=self.loc_initializer or _default_loc_initializer(),
+            regularizer=self.loc_regularizer, constraint=self.loc_constraint,
+            dtype=dtype, trainable=trainable)
+        if self.is_singular:
+            return loc, None
+        untransformed_scale = add_variable_fn(
+            name=name + "_untransformed_scale", shape=shape,
+            initializer=(self.untransformed_scale_initializer
+                         or _default_scale_initializer()),
+            regularizer=self.untransformed_scale_regularizer,
+            constraint=self.untransformed_scale_constraint,
+            dtype=dtype, trainable=trainable)
+        eps = np.finfo(tf.as_dtype(dtype).as_numpy_dtype).eps
+        # Deferred: the scale follows the variable as it trains.
+        scale = tfp.util.DeferredTensor(untransformed_scale, lambda x: eps + tf.nn.softplus(x))
+        return loc, scale
+
+    def get_config(self):
+        return {
+            "is_singular": self.is_singular,
+            "loc_initializer": _serialize_initializer(self.loc_initializer),
+            "untransformed_scale_initializer": _serialize_initializer(
+                self.untransformed_scale_initializer),
+            "loc_regularizer": keras.regularizers.serialize(self.loc_regularizer),
+            "untransformed_scale_regularizer": keras.regularizers.serialize(
+                self.untransformed_scale_regularizer),
+            "loc_constraint": keras.constraints.serialize(self.loc_constraint),
+            "untransformed_scale_constraint": keras.constraints.serialize(
+                self.untransformed_scale_constraint),
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+class default_mean_field_normal_fn(default_loc_scale_fn):
+    """TFP's `default_mean_field_normal_fn`: a factory making a factorised
+    `Independent(Normal(loc, scale))` over a weight of shape `shape`, or
+    `Independent(Deterministic(loc))` when `is_singular` (TFP's default bias
+    posterior: a point estimate). Same arguments as `default_loc_scale_fn`.
+
+    References:
+        TensorFlow Probability, `tfp.layers.default_mean_field_normal_fn`:
+        https://www.tensorflow.org/probability/api_docs/python/tfp/layers/default_mean_field_normal_fn
+
+    Example:
+    >>> posterior_fn = default_mean_field_normal_fn()
+    >>> bias_fn = default_mean_field_normal_fn(is_singular=True)
+    """
+
+    def __call__(self, dtype, shape, name, trainable, add_variable_fn):
+        loc, scale = super().__call__(dtype, shape, name, trainable, add_variable_fn)
+        base = tfd.Deterministic(loc=loc) if scale is None else tfd.Normal(loc=loc, scale=scale)
+        return tfd.Independent(base, reinterpreted_batch_ndims=len(shape))
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+def default_multivariate_normal_fn(dtype, shape, name, trainable, add_variable_fn):
+    """TFP's `default_multivariate_normal_fn`: the standard Normal prior
+    `Independent(Normal(0, 1))` over a weight of shape `shape` (no variables).
+
+    References:
+        TensorFlow Probability, `tfp.layers.default_multivariate_normal_fn`:
+        https://www.tensorflow.org/probability/api_docs/python/tfp/layers/default_multivariate_normal_fn
+
+    Example:
+    >>> prior = default_multivariate_normal_fn(tf.float32, (3, 2), "p", False, None)
+    >>> prior.event_shape
+    TensorShape([3, 2])
+    """
+    del name, trainable, add_variable_fn  # unused, as in TFP
+    dtype = tf.as_dtype(dtype)
+    return tfd.Independent(
+        tfd.Normal(loc=tf.zeros(shape, dtype), scale=dtype.as_numpy_dtype(1)),
+        reinterpreted_batch_ndims=len(shape))
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+def sample(distribution):
+    """`distribution.sample()`: the `*_posterior_tensor_fn` default (TFP's
+    `lambda d: d.sample()`); the layers draw it from their seed generator."""
+    return distribution.sample()
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
+def kl_divergence(q, p, _sample=None):
+    """`tfd.kl_divergence(q, p)`: the `*_divergence_fn` default (TFP's
+    `lambda q, p, ignore: kl_lib.kl_divergence(q, p)`)."""
+    return tfd.kl_divergence(q, p)
+
+
+# TFP's defaults of the per-part layers (stateless: shared by every layer).
+DEFAULT_KERNEL_POSTERIOR_FN = default_mean_field_normal_fn()
+DEFAULT_BIAS_POSTERIOR_FN = default_mean_field_normal_fn(is_singular=True)
