@@ -84,8 +84,9 @@ def main(site, checkout):
     names = [m.name for m in pkgutil.walk_packages(tfbsl.__path__, "tfbsl.")]
     for name in names:
         importlib.import_module(name)
-    for public in ("layers", "layers.flows", "posteriors", "priors", "uncertainty", "datasets",
-                   "losses", "callbacks", "distribute", "vae", "convert", "demo"):
+    for public in ("layers", "layers.util", "flows", "heads", "variational", "posteriors",
+                   "priors", "uncertainty", "datasets", "losses", "callbacks", "distribute",
+                   "vae", "convert", "demo"):
         assert f"tfbsl.{public}" in names, f"tfbsl.{public} is missing from the wheel"
     from_checkout = sorted(
         name for name, module in list(sys.modules.items())

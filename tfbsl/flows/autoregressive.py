@@ -4,28 +4,29 @@ import keras
 import tensorflow_probability as tfp
 
 from tfbsl import _checks
-from tfbsl.flows._affine import _affine
 from tfbsl.flows._block import _FlowBlock, check_hidden_units
 from tfbsl.flows.made import AutoregressiveNetwork
+from tfbsl.flows.transforms import Affine
 
 tfb = tfp.bijectors
 
 
 class _Autoregressive(_FlowBlock):
-    """`tfb.MaskedAutoregressiveFlow` on a Keras 3 MADE; subclasses set the
-    element-wise bijector (`_params`, `_elementwise`)."""
+    """`tfb.MaskedAutoregressiveFlow` on a Keras 3 MADE giving the parameters
+    of `transform` (a `tfbsl.flows.transforms` object) for each dimension."""
 
-    def __init__(self, hidden_units=(64, 64), activation="relu", **kwargs):
+    def __init__(self, transform, hidden_units=(64, 64), activation="relu", **kwargs):
         hidden_units = check_hidden_units(hidden_units)
         activation = _checks.check_activation("activation", activation)
         super().__init__(**kwargs)
+        self.transform = transform
         self.hidden_units = hidden_units
         self.activation = activation
 
     def build(self, inputs_shape, context_shape=None):
         self._build_shapes(inputs_shape, context_shape)
         self.made = AutoregressiveNetwork(
-            self._params(), event_shape=self.event_size,
+            self.transform.params, event_shape=self.event_size,
             conditional=self.context_size is not None,
             conditional_event_shape=self.context_size,
             hidden_units=self.hidden_units, activation=self.activation, name="made",
@@ -34,12 +35,12 @@ class _Autoregressive(_FlowBlock):
 
     def _bijector(self, context):
         return tfb.MaskedAutoregressiveFlow(
-            bijector_fn=lambda x: self._elementwise(self.made(x, conditional_input=context)))
+            bijector_fn=lambda x: self.transform(self.made(x, conditional_input=context)))
 
     def _inverse(self, x, context):
         # What tfb.MaskedAutoregressiveFlow computes for `inverse` and for its
         # log-det, with one MADE pass for both (halves the traced graph).
-        elementwise = self._elementwise(self.made(x, conditional_input=context))
+        elementwise = self.transform(self.made(x, conditional_input=context))
         return elementwise.inverse(x), elementwise.inverse_log_det_jacobian(x, event_ndims=1)
 
     def get_config(self):
@@ -47,6 +48,7 @@ class _Autoregressive(_FlowBlock):
         config.update({
             "hidden_units": list(self.hidden_units),
             "activation": keras.activations.serialize(self.activation),
+            **self.transform.get_config(),
         })
         return config
 
@@ -74,8 +76,5 @@ class MaskedAutoregressive(_Autoregressive):
     ```
     """
 
-    def _params(self):
-        return 2
-
-    def _elementwise(self, params):
-        return _affine(params)
+    def __init__(self, hidden_units=(64, 64), activation="relu", **kwargs):
+        super().__init__(Affine(), hidden_units, activation, **kwargs)

@@ -5,23 +5,24 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl.flows._affine import _affine
 from tfbsl.flows._block import _FlowBlock, check_hidden_units
+from tfbsl.flows.transforms import Affine
 
 tfb = tfp.bijectors
 
 
 class _Coupling(_FlowBlock):
     """`tfb.RealNVP` with a Keras MLP conditioner: the first
-    `event_size // 2` dimensions pass unchanged and parameterise an
-    element-wise bijector (`_params`, `_elementwise`) of the rest."""
+    `event_size // 2` dimensions pass unchanged and give the parameters of
+    `transform` (a `tfbsl.flows.transforms` object) for each of the rest."""
 
     _min_event_size = 2
 
-    def __init__(self, hidden_units=(64, 64), activation="relu", **kwargs):
+    def __init__(self, transform, hidden_units=(64, 64), activation="relu", **kwargs):
         hidden_units = check_hidden_units(hidden_units)
         activation = _checks.check_activation("activation", activation)
         super().__init__(**kwargs)
+        self.transform = transform
         self.hidden_units = hidden_units
         self.activation = activation
 
@@ -33,7 +34,8 @@ class _Coupling(_FlowBlock):
             keras.layers.Dense(u, activation=self.activation, name=f"hidden_{i}",
                                dtype=self.dtype_policy)
             for i, u in enumerate(self.hidden_units)
-        ] + [keras.layers.Dense(units * self._params(), name="params", dtype=self.dtype_policy)]
+        ] + [keras.layers.Dense(units * self.transform.params, name="params",
+                                dtype=self.dtype_policy)]
         width = self.num_masked + (self.context_size or 0)
         for layer in self.conditioner:
             layer.build((None, width))
@@ -50,9 +52,8 @@ class _Coupling(_FlowBlock):
             [x0, ops.broadcast_to(context, (*ops.shape(x0)[:-1], self.context_size))], -1)
         for layer in self.conditioner:
             h = layer(h)
-        return self._elementwise(
-            ops.reshape(
-                h, (*ops.shape(x0)[:-1], self.event_size - self.num_masked, self._params())))
+        return self.transform(ops.reshape(
+            h, (*ops.shape(x0)[:-1], self.event_size - self.num_masked, self.transform.params)))
 
     def _inverse(self, x, context):
         # What tfb.RealNVP computes for `inverse` and for its log-det, with
@@ -67,6 +68,7 @@ class _Coupling(_FlowBlock):
         config.update({
             "hidden_units": list(self.hidden_units),
             "activation": keras.activations.serialize(self.activation),
+            **self.transform.get_config(),
         })
         return config
 
@@ -94,8 +96,5 @@ class AffineCoupling(_Coupling):
     ```
     """
 
-    def _params(self):
-        return 2
-
-    def _elementwise(self, params):
-        return _affine(params)
+    def __init__(self, hidden_units=(64, 64), activation="relu", **kwargs):
+        super().__init__(Affine(), hidden_units, activation, **kwargs)

@@ -2,54 +2,14 @@
 `tfb.RationalQuadraticSpline`, in coupling and autoregressive form."""
 
 import keras
-import tensorflow_probability as tfp
-from keras import ops
 
-from tfbsl import _checks
 from tfbsl.flows.autoregressive import _Autoregressive
 from tfbsl.flows.coupling import _Coupling
-
-tfb = tfp.bijectors
-
-# Floors on bin sizes and knot slopes keep the spline strictly monotone and
-# its inverse well conditioned.
-_MIN_BIN = 1e-3
-_MIN_SLOPE = 1e-3
-
-
-class _Spline:
-    """Mixin: a rational-quadratic spline on [-bound, bound] (identity outside)
-    from `3 * bins - 1` unconstrained parameters per dimension."""
-
-    def __init__(self, hidden_units=(64, 64), bins=8, bound=4.0, activation="relu", **kwargs):
-        bins = _checks.check_positive_int("bins", bins)
-        bound = _checks.check_positive_finite("bound", bound)
-        super().__init__(hidden_units, activation, **kwargs)
-        self.bins = bins
-        self.bound = bound
-
-    def _params(self):
-        return 3 * self.bins - 1
-
-    def _elementwise(self, params):
-        def sizes(t):
-            fractions = ops.softmax(t, axis=-1) * (1 - self.bins * _MIN_BIN) + _MIN_BIN
-            return 2 * self.bound * fractions
-
-        slopes = ops.softplus(params[..., 2 * self.bins:]) + _MIN_SLOPE
-        return tfb.RationalQuadraticSpline(
-            bin_widths=sizes(params[..., :self.bins]),
-            bin_heights=sizes(params[..., self.bins:2 * self.bins]),
-            knot_slopes=slopes, range_min=-self.bound)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"bins": self.bins, "bound": self.bound})
-        return config
+from tfbsl.flows.transforms import Spline
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class SplineCoupling(_Spline, _Coupling):
+class SplineCoupling(_Coupling):
     """Rational-quadratic spline coupling block (NSF-C, Durkan et al. 2019).
 
     As `AffineCoupling`, with a monotone rational-quadratic spline of `bins`
@@ -71,9 +31,12 @@ class SplineCoupling(_Spline, _Coupling):
     ```
     """
 
+    def __init__(self, hidden_units=(64, 64), bins=8, bound=4.0, activation="relu", **kwargs):
+        super().__init__(Spline(bins, bound), hidden_units, activation, **kwargs)
+
 
 @keras.saving.register_keras_serializable(package="tfbsl")
-class SplineAutoregressive(_Spline, _Autoregressive):
+class SplineAutoregressive(_Autoregressive):
     """Rational-quadratic spline autoregressive block (NSF-AR, Durkan et al. 2019).
 
     As `MaskedAutoregressive`, with a monotone rational-quadratic spline of
@@ -93,3 +56,6 @@ class SplineAutoregressive(_Spline, _Autoregressive):
     ])
     ```
     """
+
+    def __init__(self, hidden_units=(64, 64), bins=8, bound=4.0, activation="relu", **kwargs):
+        super().__init__(Spline(bins, bound), hidden_units, activation, **kwargs)
