@@ -396,6 +396,25 @@ def test_side_variable_trains_jit_compiled():
     assert float(tf.convert_to_tensor(scale)) > 2.0
 
 
+def test_side_variable_of_two_heads_takes_one_step():
+    """A `tf.Variable` two heads close over is one trainable variable of the
+    model: one SGD step moves it by `-lr * gradient`, not twice that."""
+    scale = tf.Variable(1.0)
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dense(1)(inputs)
+    heads = [tfbsl.layers.DistributionLambda(lambda t: tfd.Normal(t, scale))(hidden)
+             for _ in range(2)]
+    model = keras.Model(inputs, heads)
+    assert len(model.trainable_variables) == 3
+    x, y = _normal((32, 3)), 5.0 + _normal((32, 1))
+    with tf.GradientTape() as tape:
+        loss = sum(tf.reduce_mean(-d.log_prob(y)) for d in model(x))
+    expected = 1.0 - 0.1 * float(tape.gradient(loss, scale))
+    model.compile(keras.optimizers.SGD(0.1), [lambda y, d: -d.log_prob(y)] * 2)
+    model.fit(x, [y, y], batch_size=32, epochs=1, shuffle=False, verbose=0)
+    np.testing.assert_allclose(float(scale.numpy()), expected, rtol=1e-5)
+
+
 @pytest.fixture
 def float64_floatx_after_a_layer():
     """A session whose global policy was fixed at float32 by a first layer,

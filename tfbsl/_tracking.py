@@ -10,6 +10,7 @@ reads.
 """
 
 import inspect
+import weakref
 
 import keras
 import tensorflow as tf
@@ -54,9 +55,20 @@ def _contents(cell):
         return None
 
 
+# One wrapper per `tf.Variable`, however many layers find it: two wrappers of
+# one storage would each be stepped by the optimizer (twice the step).
+# Weakly held: an entry goes with its wrapper, the last holder of the
+# variable's reference key.
+_WRAPPERS = weakref.WeakValueDictionary()
+
+
 def _wrap(variable):
-    return keras.Variable(variable, trainable=variable.trainable,
-                          name=variable.name.split(":")[0].replace("/", "_"))
+    wrapper = _WRAPPERS.get(variable.ref())
+    if wrapper is None:
+        wrapper = keras.Variable(variable, trainable=variable.trainable,
+                                 name=variable.name.split(":")[0].replace("/", "_"))
+        _WRAPPERS[variable.ref()] = wrapper
+    return wrapper
 
 
 def _variables(values):

@@ -138,7 +138,8 @@ class PerPartVariational(keras.Layer):
 
     def _track_factory_variables(self, distribution):
         """A `tf.Variable` a factory made itself (not through
-        `add_variable_fn`) trains and saves with the layer."""
+        `add_variable_fn`) trains and saves with the layer, once if the
+        kernel's and the bias' distributions share it."""
         found = [v for v in keras_variables(distribution)
                  if not any(v is w for w in self.weights)]
         if found:
