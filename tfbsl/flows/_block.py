@@ -133,3 +133,26 @@ class _FlowBlock(keras.Layer):
         bijector = self._bijector(context)
         return bijector.inverse(x), ops.cast(
             bijector.inverse_log_det_jacobian(x, event_ndims=1), "float32")
+
+
+class _TransformBlock(_FlowBlock):
+    """A block that applies `transform` (a `tfbsl.flows.transforms` object)
+    to each dimension, its parameters given by a conditioner network of
+    `hidden_units` with `activation` (a coupling MLP or a MADE)."""
+
+    def __init__(self, transform, hidden_units=(64, 64), activation="relu", **kwargs):
+        hidden_units = check_hidden_units(hidden_units)
+        activation = _checks.check_activation("activation", activation)
+        super().__init__(**kwargs)
+        self.transform = transform
+        self.hidden_units = hidden_units
+        self.activation = activation
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "hidden_units": list(self.hidden_units),
+            "activation": keras.activations.serialize(self.activation),
+            **self.transform.get_config(),
+        })
+        return config

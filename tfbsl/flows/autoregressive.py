@@ -3,25 +3,16 @@
 import keras
 import tensorflow_probability as tfp
 
-from tfbsl import _checks
-from tfbsl.flows._block import _FlowBlock, check_hidden_units
+from tfbsl.flows._block import _TransformBlock
 from tfbsl.flows.made import AutoregressiveNetwork
 from tfbsl.flows.transforms import Affine
 
 tfb = tfp.bijectors
 
 
-class _Autoregressive(_FlowBlock):
+class _Autoregressive(_TransformBlock):
     """`tfb.MaskedAutoregressiveFlow` on a Keras 3 MADE giving the parameters
     of `transform` (a `tfbsl.flows.transforms` object) for each dimension."""
-
-    def __init__(self, transform, hidden_units=(64, 64), activation="relu", **kwargs):
-        hidden_units = check_hidden_units(hidden_units)
-        activation = _checks.check_activation("activation", activation)
-        super().__init__(**kwargs)
-        self.transform = transform
-        self.hidden_units = hidden_units
-        self.activation = activation
 
     def build(self, inputs_shape, context_shape=None):
         self._build_shapes(inputs_shape, context_shape)
@@ -42,15 +33,6 @@ class _Autoregressive(_FlowBlock):
         # log-det, with one MADE pass for both (halves the traced graph).
         elementwise = self.transform(self.made(x, conditional_input=context))
         return elementwise.inverse(x), elementwise.inverse_log_det_jacobian(x, event_ndims=1)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({
-            "hidden_units": list(self.hidden_units),
-            "activation": keras.activations.serialize(self.activation),
-            **self.transform.get_config(),
-        })
-        return config
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")

@@ -4,27 +4,18 @@ import keras
 import tensorflow_probability as tfp
 from keras import ops
 
-from tfbsl import _checks
-from tfbsl.flows._block import _FlowBlock, check_hidden_units
+from tfbsl.flows._block import _TransformBlock
 from tfbsl.flows.transforms import Affine
 
 tfb = tfp.bijectors
 
 
-class _Coupling(_FlowBlock):
+class _Coupling(_TransformBlock):
     """`tfb.RealNVP` with a Keras MLP conditioner: the first
     `event_size // 2` dimensions pass unchanged and give the parameters of
     `transform` (a `tfbsl.flows.transforms` object) for each of the rest."""
 
     _min_event_size = 2
-
-    def __init__(self, transform, hidden_units=(64, 64), activation="relu", **kwargs):
-        hidden_units = check_hidden_units(hidden_units)
-        activation = _checks.check_activation("activation", activation)
-        super().__init__(**kwargs)
-        self.transform = transform
-        self.hidden_units = hidden_units
-        self.activation = activation
 
     def build(self, inputs_shape, context_shape=None):
         self._build_shapes(inputs_shape, context_shape)
@@ -62,15 +53,6 @@ class _Coupling(_FlowBlock):
         elementwise = self._conditioned(x0, context)
         z = ops.concatenate([x0, elementwise.inverse(x1)], -1)
         return z, elementwise.inverse_log_det_jacobian(x1, event_ndims=1)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({
-            "hidden_units": list(self.hidden_units),
-            "activation": keras.activations.serialize(self.activation),
-            **self.transform.get_config(),
-        })
-        return config
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
