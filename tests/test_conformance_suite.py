@@ -37,6 +37,7 @@ import tensorflow_probability as tfp
 from keras.src import testing
 
 import tfbsl
+from tests._kernels import RBFKernelFn
 from tests.conformance import reset_seeds
 from tfbsl import layers as L
 
@@ -59,22 +60,6 @@ def normal_from_params(t):
 def kl_fn(q, p, _):
     """A TFP-style divergence function."""
     return tfd.kl_divergence(q, p)
-
-
-@keras.saving.register_keras_serializable(package="tfbsl_tests")
-class RBFKernelFn(keras.layers.Layer):
-    """TFP's tutorial kernel provider (Probabilistic Layers Regression, case 5)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._amplitude = self.add_weight(initializer="zeros", name="amplitude")
-        self._length_scale = self.add_weight(initializer="zeros", name="length_scale")
-
-    @property
-    def kernel(self):
-        return tfp.math.psd_kernels.ExponentiatedQuadratic(
-            amplitude=tf.nn.softplus(0.1 * self._amplitude),
-            length_scale=tf.nn.softplus(5.0 * self._length_scale))
 
 
 @keras.saving.register_keras_serializable(package="tfbsl_tests")

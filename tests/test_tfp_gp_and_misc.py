@@ -12,51 +12,12 @@ import tensorflow_probability as tfp
 import tf_keras
 from tensorflow_probability.python.layers import weight_norm as tfp_weight_norm
 
+from tests._kernels import RBFKernelFn, TfKerasRBFKernelFn
 from tfbsl.heads.gaussian_process import VariationalGaussianProcess
 from tfbsl.layers.initializers import BlockwiseInitializer
 from tfbsl.layers.weight_norm import WeightNorm
 
 tfd, tfpl = tfp.distributions, tfp.layers
-
-
-def _rbf(amplitude, length_scale):
-    """The kernel of TFP's regression tutorial (case 5)."""
-    return tfp.math.psd_kernels.ExponentiatedQuadratic(
-        amplitude=tf.nn.softplus(0.1 * amplitude),
-        length_scale=tf.nn.softplus(5.0 * length_scale))
-
-
-@keras.saving.register_keras_serializable(package="tfbsl_tests")
-class TutorialRBFKernelFn(keras.layers.Layer):
-    """The tutorial's `RBFKernelFn`, on Keras 3 (`tf.keras` is Keras 3 in TF 2.21)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._amplitude = self.add_weight(initializer="zeros", name="amplitude")
-        self._length_scale = self.add_weight(initializer="zeros", name="length_scale")
-
-    def call(self, x):
-        return x
-
-    @property
-    def kernel(self):
-        return _rbf(self._amplitude, self._length_scale)
-
-
-class _TfKerasRBFKernelFn(tf_keras.layers.Layer):
-    """The same kernel provider on `tf_keras`, for TFP's layer."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._amplitude = self.add_weight(initializer="zeros", name="amplitude")
-        self._length_scale = self.add_weight(initializer="zeros", name="length_scale")
-
-    def call(self, x):
-        return x
-
-    @property
-    def kernel(self):
-        return _rbf(self._amplitude, self._length_scale)
 
 
 @keras.saving.register_keras_serializable(package="tfbsl_tests")
@@ -81,9 +42,9 @@ def _vgp_pair(event_size, mean_fn=None, noise=True):
     noise_init = {} if noise else {
         "unconstrained_observation_noise_variance_initializer": None}
     theirs = tfpl.VariationalGaussianProcess(
-        M, _TfKerasRBFKernelFn(), event_shape=[event_size], mean_fn=mean_fn, **noise_init)
+        M, TfKerasRBFKernelFn(), event_shape=[event_size], mean_fn=mean_fn, **noise_init)
     ours = VariationalGaussianProcess(
-        M, TutorialRBFKernelFn(), event_shape=[event_size], mean_fn=mean_fn, **noise_init)
+        M, RBFKernelFn(), event_shape=[event_size], mean_fn=mean_fn, **noise_init)
     theirs(x)
     ours(x)
     theirs_by_name = {_short_name(v): v for v in theirs.weights}
@@ -121,8 +82,8 @@ def test_vgp_distribution_and_loss_equal_tfps(event_size, mean_fn, noise):
 
 
 def test_vgp_defaults_are_tfps():
-    theirs, ours = (tfpl.VariationalGaussianProcess(M, _TfKerasRBFKernelFn()),
-                    VariationalGaussianProcess(M, TutorialRBFKernelFn()))
+    theirs, ours = (tfpl.VariationalGaussianProcess(M, TfKerasRBFKernelFn()),
+                    VariationalGaussianProcess(M, RBFKernelFn()))
     x = np.zeros((3, 1), "float32")
     theirs(x)
     out = ours(x)
@@ -137,7 +98,7 @@ def test_vgp_defaults_are_tfps():
 
 
 def test_vgp_kernel_provider_variables_are_tracked_and_get_gradients():
-    provider = TutorialRBFKernelFn()
+    provider = RBFKernelFn()
     layer = VariationalGaussianProcess(M, provider, convert_to_tensor_fn="mean")
     x = np.linspace(-1, 1, 8, dtype="float32")[:, None]
     layer(x)
@@ -160,7 +121,7 @@ def _regression_data():
 def test_vgp_regression_fit_jit_beats_constant_baseline():
     (x, y), (x_test, y_test) = _regression_data()
     batch_size = 32
-    provider = TutorialRBFKernelFn()
+    provider = RBFKernelFn()
     model = keras.Sequential([
         keras.Input((1,)),
         VariationalGaussianProcess(
@@ -188,7 +149,7 @@ def test_vgp_regression_fit_jit_beats_constant_baseline():
 def test_vgp_keras_round_trip(tmp_path):
     x = np.linspace(-1, 1, 8, dtype="float32")[:, None]
     model = keras.Sequential([keras.Input((1,)), VariationalGaussianProcess(
-        M, TutorialRBFKernelFn(), mean_fn=linear_mean,
+        M, RBFKernelFn(), mean_fn=linear_mean,
         inducing_index_points_initializer=tf.constant_initializer(np.linspace(-1, 1, M)[:, None]),
         convert_to_tensor_fn=tfd.Distribution.mean)])
     rng = np.random.default_rng(0)
@@ -200,7 +161,7 @@ def test_vgp_keras_round_trip(tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
     np.testing.assert_allclose(loaded(x), model(x), rtol=1e-6)
     np.testing.assert_allclose(loaded(x).stddev(), model(x).stddev(), rtol=1e-6)
-    assert type(loaded.layers[0].kernel_provider) is TutorialRBFKernelFn
+    assert type(loaded.layers[0].kernel_provider) is RBFKernelFn
     assert loaded.layers[0].convert_to_tensor_fn == "mean"
 
 

@@ -11,6 +11,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
+from tests._kernels import RBFKernelFn, TfKerasRBFKernelFn, rbf
 from tests.bad_inputs import rows
 from tfbsl import layers as L
 from tfbsl.flows import AutoregressiveNetwork, AutoregressiveTransform
@@ -32,45 +33,6 @@ tfd = tfp.distributions
 
 
 # --- VariationalGaussianProcess (from tests/test_tfp_gp_and_misc.py) --------
-
-def _rbf(amplitude, length_scale):
-    """The kernel of TFP's regression tutorial (case 5)."""
-    return tfp.math.psd_kernels.ExponentiatedQuadratic(
-        amplitude=tf.nn.softplus(0.1 * amplitude),
-        length_scale=tf.nn.softplus(5.0 * length_scale))
-
-
-class _RBFKernelFn(keras.layers.Layer):
-    """The tutorial's `RBFKernelFn`, on Keras 3 (not registered: never saved here)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._amplitude = self.add_weight(initializer="zeros", name="amplitude")
-        self._length_scale = self.add_weight(initializer="zeros", name="length_scale")
-
-    def call(self, x):
-        return x
-
-    @property
-    def kernel(self):
-        return _rbf(self._amplitude, self._length_scale)
-
-
-class _TfKerasRBFKernelFn(tf_keras.layers.Layer):
-    """The same kernel provider on `tf_keras`, for TFP's layer."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._amplitude = self.add_weight(initializer="zeros", name="amplitude")
-        self._length_scale = self.add_weight(initializer="zeros", name="length_scale")
-
-    def call(self, x):
-        return x
-
-    @property
-    def kernel(self):
-        return _rbf(self._amplitude, self._length_scale)
-
 
 class _NoKernel(keras.layers.Layer):
     kernel = "not a kernel"
@@ -94,37 +56,37 @@ def _weight_norm_quietly(layer):
 _GP_AND_MISC = rows(
     # VariationalGaussianProcess.
     ("tfp/VariationalGaussianProcess num_inducing_points=0",
-     lambda: _vgp(0, _RBFKernelFn()), ValueError,
+     lambda: _vgp(0, RBFKernelFn()), ValueError,
      "`num_inducing_points` must be a positive integer", "num_inducing_points=0"),
     ("tfp/VariationalGaussianProcess num_inducing_points=2.5",
-     lambda: _vgp(2.5, _RBFKernelFn()), ValueError, "num_inducing_points=2.5"),
+     lambda: _vgp(2.5, RBFKernelFn()), ValueError, "num_inducing_points=2.5"),
     ("tfp/VariationalGaussianProcess kernel_provider=tf_keras layer",
-     lambda: _vgp(2, _TfKerasRBFKernelFn()), TypeError, "kernel_provider", "Keras 3",
-     "_TfKerasRBFKernelFn"),
+     lambda: _vgp(2, TfKerasRBFKernelFn()), TypeError, "kernel_provider", "Keras 3",
+     "TfKerasRBFKernelFn"),
     ("tfp/VariationalGaussianProcess kernel_provider=PSD kernel",
-     lambda: _vgp(2, _rbf(0.0, 0.0)), TypeError, "kernel_provider",
+     lambda: _vgp(2, rbf(0.0, 0.0)), TypeError, "kernel_provider",
      "ExponentiatedQuadratic"),
     ("tfp/VariationalGaussianProcess event_shape=0",
-     lambda: _vgp(2, _RBFKernelFn(), event_shape=0), ValueError, "event_shape=0"),
+     lambda: _vgp(2, RBFKernelFn(), event_shape=0), ValueError, "event_shape=0"),
     ("tfp/VariationalGaussianProcess event_shape=(2, 3)",
-     lambda: _vgp(2, _RBFKernelFn(), event_shape=(2, 3)), ValueError, "event_shape", "(2, 3)"),
+     lambda: _vgp(2, RBFKernelFn(), event_shape=(2, 3)), ValueError, "event_shape", "(2, 3)"),
     ("tfp/VariationalGaussianProcess inducing_index_points_initializer='nope'",
-     lambda: _vgp(2, _RBFKernelFn(), inducing_index_points_initializer="nope"), ValueError,
+     lambda: _vgp(2, RBFKernelFn(), inducing_index_points_initializer="nope"), ValueError,
      "inducing_index_points_initializer='nope'"),
     ("tfp/VariationalGaussianProcess variational_inducing_observations_scale_initializer=3",
-     lambda: _vgp(2, _RBFKernelFn(), variational_inducing_observations_scale_initializer=3),
+     lambda: _vgp(2, RBFKernelFn(), variational_inducing_observations_scale_initializer=3),
      ValueError, "variational_inducing_observations_scale_initializer=3"),
     ("tfp/VariationalGaussianProcess mean_fn=0.0",
-     lambda: _vgp(2, _RBFKernelFn(), mean_fn=0.0), TypeError, "mean_fn", "mean_fn=0.0"),
+     lambda: _vgp(2, RBFKernelFn(), mean_fn=0.0), TypeError, "mean_fn", "mean_fn=0.0"),
     ("tfp/VariationalGaussianProcess jitter=-1",
-     lambda: _vgp(2, _RBFKernelFn(), jitter=-1), ValueError, "jitter=-1"),
+     lambda: _vgp(2, RBFKernelFn(), jitter=-1), ValueError, "jitter=-1"),
     ("tfp/VariationalGaussianProcess convert_to_tensor_fn='median'",
-     lambda: _vgp(2, _RBFKernelFn(), convert_to_tensor_fn="median"), ValueError,
+     lambda: _vgp(2, RBFKernelFn(), convert_to_tensor_fn="median"), ValueError,
      "convert_to_tensor_fn='median'"),
     ("tfp/VariationalGaussianProcess kernel_provider.kernel not a kernel",
      lambda: _build_vgp(_NoKernel()), TypeError, "kernel_provider.kernel", "not a kernel"),
     ("tfp/VariationalGaussianProcess built on unknown features",
-     lambda: _build_vgp(_RBFKernelFn(), (None, None)), ValueError,
+     lambda: _build_vgp(RBFKernelFn(), (None, None)), ValueError,
      "must be known", "(None, None)"),
     # BlockwiseInitializer.
     ("tfp/BlockwiseInitializer initializers='zeros'",
