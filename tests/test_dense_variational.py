@@ -394,7 +394,7 @@ def test_normal_noise_is_standard_normal(jit):
     algs = []
 
     def draw(shape, dtype="float32"):
-        algs.append(_random._alg())
+        algs.append(_random.impl._alg())
         return _random.normal(shape, generator, dtype)
 
     if jit:

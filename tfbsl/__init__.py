@@ -12,6 +12,7 @@ from tfbsl import (  # noqa: F401
     priors,
     vae,
 )
+from tfbsl._outputs import get_distribution  # noqa: F401
 from tfbsl.convert import bayesianize  # noqa: F401
 from tfbsl.uncertainty import (  # noqa: F401
     Calibration,

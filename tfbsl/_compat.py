@@ -28,10 +28,13 @@ from keras.src.utils.argument_validation import standardize_tuple
 # How `keras.layers.Lambda` saves a lambda as bytecode and loads it back.
 from keras.src.utils.python_utils import func_dump, func_load
 
-try:  # Is the graph being traced compiled by XLA? (TensorFlow's own test.)
+
+def graph_in_xla_context(graph):
+    """Is `graph` compiled by XLA? (TensorFlow's own test; TensorFlow backend
+    only, imported on demand so that tfbsl on JAX imports no TensorFlow.)"""
     from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
-except ImportError:  # pragma: no cover - then Philox everywhere
-    GraphOrParentsInXlaContext = None
+
+    return GraphOrParentsInXlaContext(graph)
 
 
 def tensorflow_trainer():
@@ -44,11 +47,11 @@ def tensorflow_trainer():
 
 __all__ = [
     "Functional",
-    "GraphOrParentsInXlaContext",
     "compute_conv_output_shape",
     "compute_conv_transpose_output_shape",
     "func_dump",
     "func_load",
+    "graph_in_xla_context",
     "in_safe_mode",
     "in_stateless_scope",
     "standardize_tuple",

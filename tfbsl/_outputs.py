@@ -2,19 +2,24 @@
 
 Keras 3 requires every layer output to be a tensor, so a layer that makes a
 `tfd.Distribution` (a head, a flow, `Sampling`'s posterior) returns a tensor
-carrying it: `t.distribution`, with `mean`, `log_prob`, `sample`, ...
-forwarded. `align_value` is the one shape rule for values handed to
-`log_prob` (by the forwarded methods and by `NegativeLogLikelihood`);
-`distribution_dtype` the one dtype rule of layers that compute a
-distribution.
+carrying it. On TensorFlow the tensor holds it as TFP's layers did:
+`t.distribution`, with `mean`, `log_prob`, `sample`, ... forwarded, so that
+`d = model(x); d.mean()` and `lambda y, d: -d.log_prob(y)` work as with
+`tfp.layers`. A JAX array takes no attributes: there the distribution is
+kept beside the array, by its identity, for as long as the array lives, and
+`get_distribution(t)` (public as `tfbsl.get_distribution`) reads it on
+either backend; `NegativeLogLikelihood` and tfbsl's own layers go through it.
+`align_value` is the one shape rule for values handed to `log_prob` (by the
+forwarded methods and by `NegativeLogLikelihood`); `distribution_dtype` the
+one dtype rule of layers that compute a distribution.
 """
 
+import weakref
+
 import keras
-import tensorflow as tf
-import tensorflow_probability as tfp
 from keras import ops
 
-tfd = tfp.distributions
+from tfbsl._backend import is_tensorflow, tfd
 
 _FORWARDED = (
     "mean", "mode", "stddev", "variance", "covariance", "log_prob", "prob",
@@ -25,8 +30,18 @@ _VALUE_METHODS = ("log_prob", "prob", "cdf", "log_cdf")
 
 
 
+# id(tensor) -> (weak reference to the tensor, its distribution): the
+# backends whose tensors take no attributes. An entry goes with its tensor.
+_CARRIED = {}
+
+
 def attach_distribution(tensor, distribution):
-    """Attach `distribution` to `tensor` and forward its methods (in place)."""
+    """Attach `distribution` to `tensor` (in place; on TensorFlow also
+    forward its methods) and return `tensor`."""
+    if not is_tensorflow():
+        key = id(tensor)
+        _CARRIED[key] = (weakref.ref(tensor, lambda _: _CARRIED.pop(key, None)), distribution)
+        return tensor
     tensor.distribution = distribution
     for name in _FORWARDED:
         method = getattr(distribution, name, None)
@@ -60,38 +75,81 @@ def align_value(value, distribution, name="value"):
     dimensions match any), so it holds under `jit_compile=True`.
     """
     value = ops.cast(value, distribution.dtype)
-    shape = tf.TensorShape(value.shape)
-    batch, event = distribution.batch_shape, distribution.event_shape
-    expected = batch.concatenate(event)
-    if shape.rank is None or expected.rank is None:
+    shape = _static(value.shape)
+    batch, event = _static(distribution.batch_shape), _static(distribution.event_shape)
+    if shape is None or batch is None or event is None:
         return value
-    if shape.is_compatible_with(expected):
+    expected = batch + event
+    if _compatible(shape, expected):
         return value
-    if (shape.rank == expected.rank - 1 and expected[-1] == 1
-            and shape.is_compatible_with(expected[:-1])):
+    if (len(shape) == len(expected) - 1 and expected[-1] == 1
+            and _compatible(shape, expected[:-1])):
         return ops.expand_dims(value, -1)
     # Only with a batch axis: without one, (n, 1) is n draws of a (1,) event.
-    if (shape.rank == expected.rank + 1 and shape[-1] == 1 and batch.rank > 0
-            and shape[:-1].is_compatible_with(expected)):
+    if (len(shape) == len(expected) + 1 and shape[-1] == 1 and batch
+            and _compatible(shape[:-1], expected)):
         return ops.squeeze(value, -1)
     raise ValueError(
-        f"`{name}` must have the distribution's shape {tuple(expected)} "
-        f"(batch_shape {tuple(batch)} + event_shape {tuple(event)}); another "
+        f"`{name}` must have the distribution's shape {expected} "
+        f"(batch_shape {batch} + event_shape {event}); another "
         f"shape would broadcast against it (for TFP's sample axes, call "
-        f"`.distribution.log_prob`). Received: {name}.shape={tuple(shape)}"
+        f"`.distribution.log_prob`). Received: {name}.shape={shape}"
     )
 
 
+def _static(shape):
+    """A static shape (TensorShape, tuple or list) as a tuple with None for
+    unknown dimensions; None for an unknown rank."""
+    if getattr(shape, "rank", 0) is None:
+        return None
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _compatible(shape, expected):
+    return len(shape) == len(expected) and all(
+        a is None or b is None or a == b for a, b in zip(shape, expected, strict=True))
+
+
 def get_distribution(value, name="value"):
-    """The `tfd.Distribution` that `value` is, or carries; else a ValueError."""
+    """The `tfd.Distribution` that `value` is, or carries; else a ValueError.
+
+    Public as `tfbsl.get_distribution`: the way to read a head's
+    distribution from its output on every backend (on TensorFlow,
+    `output.distribution` also works, as with `tfp.layers`).
+
+    Args:
+        value: a `tfd.Distribution`, or the output of a tfbsl layer that
+            makes one (a head, `NormalizingFlow`, a posterior).
+        name: the argument's name in the error message.
+
+    Returns:
+        The `tfd.Distribution`.
+
+    Raises:
+        ValueError: if `value` neither is nor carries a distribution (e.g.
+            a copy of a head's output: arithmetic, a cast or a reshape
+            returns a new tensor that carries none).
+
+    Example:
+    >>> import numpy as np, tfbsl
+    >>> head = tfbsl.layers.IndependentNormal(1)
+    >>> output = head(np.zeros((4, 2), "float32"))
+    >>> tfbsl.get_distribution(output).mean().shape
+    (4, 1)
+    """
     if isinstance(value, tfd.Distribution):
         return value
     distribution = getattr(value, "distribution", None)
+    if distribution is None:
+        entry = _CARRIED.get(id(value))
+        if entry is not None and entry[0]() is value:
+            distribution = entry[1]
     if isinstance(distribution, tfd.Distribution):
         return distribution
     raise ValueError(
         f"`{name}` must be a `tfd.Distribution` or a tensor returned by a "
-        f"tfbsl distribution layer (with a `.distribution`). Received: "
+        f"tfbsl distribution layer (which carries one; a copy of it, e.g. "
+        f"after arithmetic or a cast, does not). Received: "
         f"{type(value).__name__}"
     )
 

@@ -11,8 +11,8 @@ import types
 import keras
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
+from tfbsl._backend import tfp
 from tfbsl._compat import func_dump, func_load, in_safe_mode
 
 _LAMBDA_GLOBALS = {

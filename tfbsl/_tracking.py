@@ -14,7 +14,8 @@ import weakref
 
 import keras
 import tensorflow as tf
-import tensorflow_probability as tfp
+
+from tfbsl._backend import tfp
 
 tfd = tfp.distributions
 

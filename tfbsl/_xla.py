@@ -1,6 +1,6 @@
 """`materialized`: keep XLA from recomputing a tensor in each of its readers."""
 
-import tensorflow as tf
+from keras import ops
 
 
 def materialized(x, anchor):
@@ -30,5 +30,5 @@ def materialized(x, anchor):
             vectorizer can take minutes to compile (see `_random.rademacher`).
     """
     # In float32: an int32 seed overflows float16 to inf, and 0 * inf is NaN.
-    one = 1.0 + 0.0 * tf.cast(tf.reshape(anchor, [-1])[0], tf.float32)
-    return x / tf.cast(one, x.dtype)
+    one = 1.0 + 0.0 * ops.cast(ops.reshape(anchor, [-1])[0], "float32")
+    return x / ops.cast(one, x.dtype)

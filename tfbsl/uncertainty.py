@@ -13,9 +13,9 @@ import statistics
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfbsl import _checks
+from tfbsl._backend import tfp
 
 tfd = tfp.distributions
 

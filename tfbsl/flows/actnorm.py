@@ -2,10 +2,10 @@
 
 import keras
 import tensorflow as tf
-import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._backend import tfp
 from tfbsl._compat import in_stateless_scope
 from tfbsl.flows._block import _FlowBlock
 

@@ -1,8 +1,8 @@
 """Masked autoregressive flow blocks (MAF, Papamakarios et al. 2017)."""
 
 import keras
-import tensorflow_probability as tfp
 
+from tfbsl._backend import tfp
 from tfbsl.flows._block import _TransformBlock
 from tfbsl.flows.made import AutoregressiveNetwork
 from tfbsl.flows.transforms import Affine

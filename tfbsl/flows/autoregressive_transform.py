@@ -2,9 +2,9 @@
 autoregressive flow, as a distribution layer (`tfp.layers` twin)."""
 
 import keras
-import tensorflow_probability as tfp
 from keras import ops
 
+from tfbsl._backend import tfp
 from tfbsl._outputs import get_distribution
 from tfbsl.flows.made import AutoregressiveNetwork
 from tfbsl.heads.distribution_layers import DistributionLambda

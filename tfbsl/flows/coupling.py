@@ -1,9 +1,9 @@
 """Affine coupling blocks (RealNVP, Dinh et al. 2017)."""
 
 import keras
-import tensorflow_probability as tfp
 from keras import ops
 
+from tfbsl._backend import tfp
 from tfbsl.flows._block import _TransformBlock
 from tfbsl.flows.transforms import Affine
 

@@ -1,10 +1,10 @@
 """`NormalizingFlow`: flow blocks stacked over a base distribution."""
 
 import keras
-import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._backend import tfp
 from tfbsl._outputs import distribution_dtype, get_distribution
 from tfbsl._random import int_seed, tfp_seed
 from tfbsl.flows._block import (

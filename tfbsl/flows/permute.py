@@ -2,10 +2,10 @@
 
 import keras
 import numpy as np
-import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._backend import tfp
 from tfbsl.flows._block import _FlowBlock
 
 tfb = tfp.bijectors

@@ -9,10 +9,10 @@ transform: `AffineCoupling` = coupling x `Affine`, `SplineAutoregressive` =
 autoregressive x `Spline`.
 """
 
-import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._backend import tfp
 
 tfb = tfp.bijectors
 

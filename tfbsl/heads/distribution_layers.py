@@ -28,10 +28,10 @@ distribution).
 import keras
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._backend import tfp
 from tfbsl._outputs import attach_distribution, distribution_dtype
 from tfbsl._random import per_example_seed
 from tfbsl._serialization import FromConfig, deserialize_fn, serialize_fn

@@ -2,10 +2,10 @@
 
 import keras
 import numpy as np
-import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._backend import tfp
 from tfbsl._outputs import align_value
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl.heads.distribution_layers import DistributionLambda

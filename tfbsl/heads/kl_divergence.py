@@ -30,9 +30,9 @@ prior's weights): a model saves and loads them without `custom_objects`.
 import keras
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfbsl import _checks
+from tfbsl._backend import tfp
 from tfbsl._outputs import distribution_dtype, get_distribution
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl._tracking import keras_variables

@@ -18,10 +18,10 @@ draws samples of `sample_dtype` (TFP documents it and passes it nowhere).
 import keras
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._backend import tfp
 from tfbsl._outputs import get_distribution
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl.heads.distribution_layers import (

@@ -11,10 +11,10 @@ import inspect
 import math
 
 import keras
-import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks, _random
+from tfbsl._backend import tfp
 from tfbsl._outputs import get_distribution
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl.variational import _estimators, posteriors, priors

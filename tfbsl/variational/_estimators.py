@@ -19,10 +19,10 @@ return the pre-activation; dense and conv layers share them.
 """
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _random
+from tfbsl._backend import tfp
 from tfbsl._xla import materialized
 from tfbsl.variational import util
 

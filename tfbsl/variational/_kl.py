@@ -12,9 +12,9 @@ its config) keep the initial value; the variable holds the value in force.
 
 import keras
 import numpy as np
-import tensorflow_probability as tfp
 
 from tfbsl import _checks
+from tfbsl._backend import tfp
 
 tfd = tfp.distributions
 

@@ -20,10 +20,10 @@ being traced (`tf.init_scope`), so that their tensors serve every later graph.
 import keras
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks, _random
+from tfbsl._backend import tfp
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl._tracking import keras_variables
 from tfbsl.variational import _estimators, util

@@ -17,9 +17,9 @@ import math
 
 import keras
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfbsl import _checks
+from tfbsl._backend import tfp
 from tfbsl._serialization import FromConfig
 from tfbsl.heads.distribution_layers import DistributionLambda, VariableLayer
 

@@ -3,10 +3,10 @@
 import keras
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 from keras import ops
 
 from tfbsl import _checks, _random
+from tfbsl._backend import tfp
 from tfbsl._outputs import distribution_dtype, get_distribution
 from tfbsl.variational._kl import (
     add_kl_weight_variable,

@@ -21,8 +21,8 @@ layer = tfbsl.layers.DenseFlipout(
 import keras
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
+from tfbsl._backend import tfp
 from tfbsl._serialization import FromConfig
 
 tfd = tfp.distributions

@@ -1,0 +1,52 @@
+"""tfbsl's backend primitives on JAX.
+
+A `keras.random.SeedGenerator`'s draw on JAX is a `uint32[2]` key, which is
+what TFP's JAX substrate takes as a seed. Keras runs a JAX model as one
+program over all devices (`keras.distribution`), so a draw is global and
+per-example noise differs across the batch without a replica id.
+"""
+
+import jax
+import jax.numpy as jnp
+
+
+def tfp_seed(seed_generator):
+    """Next seed of `seed_generator`, a `uint32[2]` key as TFP's substrate takes."""
+    return seed_generator.next()
+
+
+def int_seed(seed):
+    """A Python integer seed (any that fits in int64) as a `uint32[2]` key.
+
+    Without 64-bit mode `jax.random.key(2**32 + 11)` is `key(11)`: the high
+    word is folded in (seeds below 2**32 keep their plain key)."""
+    high, low = divmod(int(seed) % 2**64, 2**32)
+    key = jax.random.key(low)
+    if high:
+        key = jax.random.fold_in(key, high)
+    return jax.random.key_data(key)
+
+
+def per_example_seed(seed_generator):
+    """As `tfp_seed`: a JAX program draws for the global batch."""
+    return tfp_seed(seed_generator)
+
+
+def normal(shape, seed, dtype):
+    """Standard Normal noise of `shape` from a key."""
+    return jax.random.normal(jax.random.wrap_key_data(seed), tuple(shape), dtype)
+
+
+def rademacher(shape, seed, dtype):
+    """Random signs (+1 / -1) of `shape` from a key."""
+    return jax.random.rademacher(jax.random.wrap_key_data(seed), tuple(shape), dtype)
+
+
+def is_concrete(value=None):
+    """Whether `value` is concrete (not a tracer), so a data check can look at it."""
+    return not isinstance(value, jax.core.Tracer) if value is not None else not _tracing()
+
+
+def _tracing():
+    # A trace is active when a fresh array comes out as a tracer.
+    return isinstance(jnp.zeros(()) + 0, jax.core.Tracer)
