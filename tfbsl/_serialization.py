@@ -3,20 +3,19 @@
 Registered functions serialise by name, as Keras does for activations. A Python
 lambda is stored as bytecode, as `keras.layers.Lambda` does, and loading it
 needs `safe_mode=False`. Its globals on reload hold the usual names of
-distribution code (`tf`, `tfp`, `tfd`, `tfb`, `keras`, `ops`, `np`, `tfbsl`).
+distribution code (`tfp`, `tfd`, `tfb`, `keras`, `ops`, `np`, `tfbsl`, and
+`tf` on TensorFlow), with TFP's namespace for the backend loading it.
 """
 
 import types
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from tfbsl._backend import tfp
+from tfbsl._backend import is_tensorflow, tfp
 from tfbsl._compat import func_dump, func_load, in_safe_mode
 
 _LAMBDA_GLOBALS = {
-    "tf": tf,
     "tfp": tfp,
     "tfd": tfp.distributions,
     "tfb": tfp.bijectors,
@@ -57,6 +56,10 @@ def deserialize_fn(config, custom_objects=None, safe_mode=None):
 
         inner = config["config"]
         globs = dict(_LAMBDA_GLOBALS, tfbsl=tfbsl)
+        if is_tensorflow():
+            import tensorflow as tf
+
+            globs["tf"] = tf
         return func_load(
             inner["code"],
             defaults=inner["defaults"],

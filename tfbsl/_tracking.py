@@ -6,18 +6,23 @@ a posterior factory's own variables, a `tfp.util.TransformedVariable` closed
 over by a `DistributionLambda`'s function), which tf_keras found by walking
 its layers' attributes. Each is wrapped once in a `keras.Variable` sharing its
 storage, so that the optimizer updates the very variable the distribution
-reads.
+reads. TFP's JAX substrate keeps no state: on JAX only Keras variables are
+found.
 """
 
 import inspect
 import weakref
 
 import keras
-import tensorflow as tf
 
-from tfbsl._backend import tfp
+from tfbsl._backend import is_tensorflow, tfd, tfp
 
-tfd = tfp.distributions
+if is_tensorflow():
+    import tensorflow as tf
+
+    _TF_VARIABLE, _TF_MODULE = tf.Variable, tf.Module
+else:  # nothing is an instance of an empty tuple of types
+    _TF_VARIABLE = _TF_MODULE = ()
 
 
 def keras_variables(*values):
@@ -46,7 +51,7 @@ def closure_tf_variables(fn):
         return []
     cells = [_contents(cell) for cell in fn.__closure__ or ()]
     names = [fn.__globals__[name] for name in fn.__code__.co_names if name in fn.__globals__]
-    return [_wrap(v) for v in _variables(cells + names) if isinstance(v, tf.Variable)]
+    return [_wrap(v) for v in _variables(cells + names) if isinstance(v, _TF_VARIABLE)]
 
 
 def _contents(cell):
@@ -76,14 +81,14 @@ def _variables(values):
     found = {}
 
     def visit(value):
-        if isinstance(value, (tf.Variable, keras.Variable)):
+        if isinstance(value, (_TF_VARIABLE, keras.Variable)):
             found.setdefault(id(value), value)
         elif isinstance(value, tfd.Distribution):
             for parameter in value.parameters.values():
                 visit(parameter)
         elif isinstance(value, tfp.util.DeferredTensor):
             visit(value.pretransformed_input)
-        elif isinstance(value, tf.Module):
+        elif isinstance(value, _TF_MODULE):
             for variable in value.variables:
                 visit(variable)
         elif isinstance(value, (list, tuple)):

@@ -15,8 +15,8 @@ optimizer as before.
 import warnings
 
 import keras
-import tensorflow as tf
 
+from tfbsl._backend import require_tensorflow
 from tfbsl._compat import tensorflow_trainer
 
 _PATCHED = False
@@ -51,11 +51,10 @@ def enable_multi_worker_fit():
     global _PATCHED
     if _PATCHED:
         return False
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(
-            "enable_multi_worker_fit() patches Keras' TensorFlow trainer; the "
-            f"Keras backend is {keras.backend.backend()!r}."
-        )
+    require_tensorflow("`enable_multi_worker_fit()` (it patches Keras' TensorFlow trainer)",
+                       instead="`keras.distribution.DataParallel`")
+    import tensorflow as tf
+
     trainer = tensorflow_trainer()
 
     needed = ("reduce_per_replica", "_collective_all_reduce_multi_worker")

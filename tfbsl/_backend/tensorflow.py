@@ -24,6 +24,7 @@ draw) stay the same on every replica, as on one device.
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 from tfbsl._compat import graph_in_xla_context
@@ -124,3 +125,45 @@ def is_concrete(value=None):
     """Whether values are concrete here (eager), so a data check can look at them."""
     del value
     return tf.executing_eagerly()
+
+
+# TensorFlow-only objects: the `tfp.layers`-named per-part layers, built on
+# TFP's `tf.Variable` semantics, reach them after `require_tensorflow`.
+
+init_scope = tf.init_scope
+as_dtype = tf.as_dtype
+
+
+class WeightRef(tf.Module):
+    """A Keras weight as TFP holds a `tf.Variable`: read anew at each use.
+
+    TFP reads a Keras variable once, when a distribution is made (it treats
+    only `tf.Variable`s and `tf.Module`s with a dtype and shape as
+    references); and the `tf.Variable` a Keras variable holds is a
+    placeholder while Keras builds a layer symbolically (a subclassed model,
+    a `Sequential` without `Input`). This reference converts to the weight's
+    current value whenever TFP uses it, so gradients reach the weight.
+    """
+
+    # The layer owns the weight: `tf.Module.variables` does not look inside.
+    _TF_MODULE_IGNORED_PROPERTIES = tf.Module._TF_MODULE_IGNORED_PROPERTIES | {"weight"}
+
+    def __init__(self, weight):
+        super().__init__(name=weight.name)
+        self.weight = weight
+
+    @property
+    def dtype(self):
+        return tf.as_dtype(self.weight.dtype)
+
+    @property
+    def shape(self):
+        return tf.TensorShape(self.weight.shape)
+
+    def __tf_tensor__(self, dtype=None, name=None):
+        # The weight is not autocast (see `_add_variable`): its own dtype,
+        # unless TFP asks for another.
+        return tf.cast(tf.convert_to_tensor(self.weight), dtype or self.dtype, name=name)
+
+    def numpy(self):
+        return np.asarray(self.weight)

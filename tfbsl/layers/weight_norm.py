@@ -27,10 +27,10 @@ import contextlib
 import warnings
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from tfbsl import _checks
+from tfbsl._backend import require_tensorflow
 from tfbsl._compat import in_stateless_scope
 
 _TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose,
@@ -90,6 +90,9 @@ class WeightNorm(keras.layers.Wrapper):
     """
 
     def __init__(self, layer, data_init=True, **kwargs):
+        # Its once-only initialisation is a `tf.cond` that assigns variables;
+        # Keras on JAX trains inside a stateless scope, where it would not run.
+        require_tensorflow("`WeightNorm`")
         if not isinstance(layer, keras.Layer):
             raise ValueError(
                 "`layer` must be a Keras 3 `keras.layers.Layer` instance (not "
@@ -131,6 +134,8 @@ class WeightNorm(keras.layers.Wrapper):
 
     def call(self, inputs):
         if not in_stateless_scope():
+            import tensorflow as tf
+
             tf.cond(ops.convert_to_tensor(self.initialized), lambda: None,
                     lambda: self._initialize(inputs))
         with keras.StatelessScope([(self.v, self._kernel())], collect_losses=True) as scope:

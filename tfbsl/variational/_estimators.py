@@ -18,7 +18,6 @@ return the pre-activation; dense and conv layers share them.
   `op(x^2, scale^2)`, independently per example. Needs a factorised posterior.
 """
 
-import tensorflow as tf
 from keras import ops
 
 from tfbsl import _random
@@ -125,7 +124,7 @@ class Flipout:
             scale = ops.broadcast_to(ops.cast(base.scale, x.dtype), ops.shape(loc))
             delta = scale * _random.normal(ops.shape(scale), layer.seed_generator, x.dtype)
         else:
-            delta = ops.cast(fn(tfd.Normal(tf.zeros_like(base.loc), base.scale)), x.dtype)
+            delta = ops.cast(fn(tfd.Normal(ops.zeros_like(base.loc), base.scale)), x.dtype)
         return flipout(x, loc, delta, op, layer.seed_generator, sign_shape), None
 
 

@@ -18,12 +18,10 @@ being traced (`tf.init_scope`), so that their tensors serve every later graph.
 """
 
 import keras
-import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from tfbsl import _checks, _random
-from tfbsl._backend import tfp
+from tfbsl._backend import impl, require_tensorflow, tfp
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl._tracking import keras_variables
 from tfbsl.variational import _estimators, util
@@ -70,6 +68,9 @@ class PerPartVariational(keras.Layer):
                  bias_posterior_tensor_fn=util.sample, bias_prior_fn=None,
                  bias_divergence_fn=util.kl_divergence, *, seed=None,
                  kl_weight=None, **kwargs):
+        # TFP's factories make `tf.Variable`-backed distributions (DeferredTensor).
+        require_tensorflow(f"`{type(self).__name__}` (TFP's per-part layer)",
+                           instead="`DenseVariational` / `Conv2DVariational` with `estimator=`")
         for name, instead in _GENERIC_ONLY.items():
             if name in kwargs:
                 raise TypeError(
@@ -102,7 +103,7 @@ class PerPartVariational(keras.Layer):
         # Outside any graph being traced (Keras builds inside a scratch graph
         # or a `tf.function`): tensors the factories make, such as the
         # prior's zeros, must serve every later graph.
-        with tf.init_scope():
+        with impl.init_scope():
             for part, shape in (("kernel", tuple(kernel_shape)), ("bias", tuple(bias_shape))):
                 for kind in ("posterior", "prior"):
                     name = f"{part}_{kind}"
@@ -126,7 +127,7 @@ class PerPartVariational(keras.Layer):
         fn = getattr(self, fn_name)
         if fn is None:
             return None
-        distribution = fn(tf.as_dtype(self.variable_dtype), shape, name, self.trainable,
+        distribution = fn(impl.as_dtype(self.variable_dtype), shape, name, self.trainable,
                           self._add_variable)
         if not isinstance(distribution, tfd.Distribution):
             raise TypeError(
@@ -148,14 +149,14 @@ class PerPartVariational(keras.Layer):
     def _add_variable(self, name=None, shape=None, dtype=None, initializer=None,
                       regularizer=None, trainable=True, constraint=None, **kwargs):
         """TFP's `add_variable_fn` (tf_keras' `add_weight` keywords): a weight
-        of this layer, handed to TFP as a `WeightRef`."""
+        of this layer, handed to TFP as a `WeightRef` (`tfbsl/_backend/tensorflow.py`)."""
         # Not autocast: TFP holds the weight in its own dtype (a
         # `DeferredTensor` refuses another); the estimators cast the draws.
         kwargs.setdefault("autocast", False)
         weight = self.add_weight(
             shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
             regularizer=regularizer, constraint=constraint, name=name, **kwargs)
-        return WeightRef(weight)
+        return impl.WeightRef(weight)
 
     def posterior_tensor(self, fn, distribution):
         """`fn(distribution)`, TFP's default `sample` drawn from the layer's seed."""
@@ -199,41 +200,6 @@ class PerPartVariational(keras.Layer):
             if isinstance(config.get(key), dict):
                 config[key] = deserialize_fn(config[key], custom_objects, safe_mode)
         return cls(**config)
-
-
-class WeightRef(tf.Module):
-    """A Keras weight as TFP holds a `tf.Variable`: read anew at each use.
-
-    TFP reads a Keras variable once, when a distribution is made (it treats
-    only `tf.Variable`s and `tf.Module`s with a dtype and shape as
-    references); and the `tf.Variable` a Keras variable holds is a
-    placeholder while Keras builds a layer symbolically (a subclassed model,
-    a `Sequential` without `Input`). This reference converts to the weight's
-    current value whenever TFP uses it, so gradients reach the weight.
-    """
-
-    # The layer owns the weight: `tf.Module.variables` does not look inside.
-    _TF_MODULE_IGNORED_PROPERTIES = tf.Module._TF_MODULE_IGNORED_PROPERTIES | {"weight"}
-
-    def __init__(self, weight):
-        super().__init__(name=weight.name)
-        self.weight = weight
-
-    @property
-    def dtype(self):
-        return tf.as_dtype(self.weight.dtype)
-
-    @property
-    def shape(self):
-        return tf.TensorShape(self.weight.shape)
-
-    def __tf_tensor__(self, dtype=None, name=None):
-        # The weight is not autocast (see `_add_variable`): its own dtype,
-        # unless TFP asks for another.
-        return tf.cast(tf.convert_to_tensor(self.weight), dtype or self.dtype, name=name)
-
-    def numpy(self):
-        return np.asarray(self.weight)
 
 
 def _is_independent_normal(distribution):

@@ -17,7 +17,7 @@ import math
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from tfbsl import _checks
 from tfbsl._backend import tfp
@@ -102,7 +102,7 @@ class _MeanFieldNormalPosterior(keras.Layer):
 
     def call(self, inputs=None):
         loc = keras.ops.convert_to_tensor(self.loc)
-        scale = tf.nn.softplus(self.rho)
+        scale = ops.softplus(ops.convert_to_tensor(self.rho))
         return attach_distribution(loc * 1, tfd.Independent(tfd.Normal(loc, scale), 1))
 
     def compute_output_shape(self, input_shape=None):
@@ -130,7 +130,7 @@ class _TutorialMeanField(FromConfig):
     def __call__(self, t):
         n, c = self.n, np.log(np.expm1(1.0))
         return tfd.Independent(
-            tfd.Normal(loc=t[..., :n], scale=1e-5 + tf.nn.softplus(c + t[..., n:])),
+            tfd.Normal(loc=t[..., :n], scale=1e-5 + ops.softplus(c + t[..., n:])),
             reinterpreted_batch_ndims=1,
         )
 

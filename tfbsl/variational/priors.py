@@ -16,7 +16,7 @@ layer = tfbsl.layers.DenseVariational(
 import math
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from tfbsl import _checks
 from tfbsl._backend import tfp
@@ -68,8 +68,8 @@ class Normal(FromConfig):
         n = kernel_size + bias_size
         dtype = dtype or "float32"
         return _FixedPrior(lambda: _independent(tfd.Normal(
-            loc=tf.fill([n], tf.constant(self.loc, dtype)),
-            scale=tf.constant(self.scale, dtype),
+            loc=ops.full((n,), self.loc, dtype),
+            scale=ops.convert_to_tensor(self.scale, dtype),
         )))
 
     def get_config(self):
@@ -108,12 +108,12 @@ class ScaleMixtureNormal(FromConfig):
         dtype = dtype or "float32"
 
         def make():
-            probs = tf.constant([self.pi, 1.0 - self.pi], dtype)
-            scales = tf.constant([self.scale1, self.scale2], dtype)
+            probs = ops.convert_to_tensor([self.pi, 1.0 - self.pi], dtype)
+            scales = ops.convert_to_tensor([self.scale1, self.scale2], dtype)
             return _independent(tfd.MixtureSameFamily(
-                mixture_distribution=tfd.Categorical(probs=tf.broadcast_to(probs, [n, 2])),
+                mixture_distribution=tfd.Categorical(probs=ops.broadcast_to(probs, (n, 2))),
                 components_distribution=tfd.Normal(
-                    loc=tf.zeros([n, 2], dtype), scale=tf.broadcast_to(scales, [n, 2])),
+                    loc=ops.zeros((n, 2), dtype), scale=ops.broadcast_to(scales, (n, 2))),
             ))
         return _FixedPrior(make)
 
@@ -165,7 +165,7 @@ class _TrainableLoc(FromConfig):
         self.scale = scale
 
     def __call__(self, t):
-        return _independent(tfd.Normal(loc=t, scale=tf.cast(self.scale, t.dtype)))
+        return _independent(tfd.Normal(loc=t, scale=ops.cast(self.scale, t.dtype)))
 
     def get_config(self):
         return {"scale": self.scale}
@@ -178,7 +178,7 @@ class _TrainableLocScale(FromConfig):
 
     def __call__(self, t):
         n = self.n
-        return _independent(tfd.Normal(loc=t[..., :n], scale=1e-5 + tf.nn.softplus(t[..., n:])))
+        return _independent(tfd.Normal(loc=t[..., :n], scale=1e-5 + ops.softplus(t[..., n:])))
 
     def get_config(self):
         return {"n": self.n}

@@ -2,11 +2,10 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from tfbsl import _checks, _random
-from tfbsl._backend import tfp
+from tfbsl._backend import impl, tfp
 from tfbsl._outputs import distribution_dtype, get_distribution
 from tfbsl.variational._kl import (
     add_kl_weight_variable,
@@ -42,7 +41,7 @@ class Sampling(keras.Layer):
     config stores the initial value.
 
     A non-finite `z_mean` or `z_log_var` raises a `ValueError` in eager mode.
-    Inside `tf.function` / `jit_compile=True` nothing is checked (XLA has no
+    Inside a traced function (`tf.function`, `jit_compile=True`) nothing is checked (XLA has no
     assertions): NaNs propagate into the loss, where
     `keras.callbacks.TerminateOnNaN` stops training.
 
@@ -116,24 +115,26 @@ class Sampling(keras.Layer):
         """`q(z | x)` from the layer's inputs (pair or distribution tensor)."""
         if isinstance(inputs, (list, tuple)):
             z_mean, z_log_var = (ops.cast(t, self.compute_dtype) for t in inputs)
-            if tf.executing_eagerly():
+            if impl.is_concrete(z_mean):
                 _check_finite("z_mean", z_mean)
                 _check_finite("z_log_var", z_log_var)
             return tfd.Independent(
                 tfd.Normal(z_mean, ops.exp(z_log_var / 2)),
                 reinterpreted_batch_ndims=1,
             )
-        if getattr(inputs, "distribution", None) is None:
+        try:
+            distribution = get_distribution(inputs, "inputs")
+        except ValueError:
             raise ValueError(
                 "`Sampling` must be called on a pair `[z_mean, z_log_var]` of "
                 "tensors of the same shape, or on the output of a tfbsl "
                 "distribution head (a tensor carrying `.distribution`). "
                 f"Received: a single {type(inputs).__name__} of shape "
                 f"{tuple(getattr(inputs, 'shape', ()))} without `.distribution`."
-            )
-        if tf.executing_eagerly():
+            ) from None
+        if impl.is_concrete(inputs):
             _check_finite("inputs", inputs)
-        return get_distribution(inputs, "inputs")
+        return distribution
 
     def prior_distribution(self, q, z):
         """`p(z)`: `N(0, I)` over `q`'s events, or the `prior` layer's on `z`."""
@@ -255,10 +256,10 @@ def _check_finite(name, value):
 def _standard_normal(q):
     """`N(0, I)` in the family of `q`, so that the analytic KL is registered."""
     shape = q.event_shape if q.event_shape.is_fully_defined() else q.event_shape_tensor()
-    zeros = tf.zeros(shape, q.dtype)
+    zeros = ops.zeros(shape, q.dtype)
     if isinstance(q, tfd.MultivariateNormalLinearOperator):
         return tfd.MultivariateNormalDiag(zeros)
     return tfd.Independent(
-        tfd.Normal(zeros, tf.ones_like(zeros)),
+        tfd.Normal(zeros, ops.ones_like(zeros)),
         reinterpreted_batch_ndims=q.event_shape.rank,
     )

@@ -20,7 +20,7 @@ layer = tfbsl.layers.DenseFlipout(
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from tfbsl._backend import tfp
 from tfbsl._serialization import FromConfig
@@ -105,9 +105,9 @@ class default_loc_scale_fn(FromConfig):  # TFP's name, called like TFP's functio
             regularizer=self.untransformed_scale_regularizer,
             constraint=self.untransformed_scale_constraint,
             dtype=dtype, trainable=trainable)
-        eps = np.finfo(tf.as_dtype(dtype).as_numpy_dtype).eps
+        eps = np.finfo(keras.backend.standardize_dtype(dtype)).eps
         # Deferred: the scale follows the variable as it trains.
-        scale = tfp.util.DeferredTensor(untransformed_scale, lambda x: eps + tf.nn.softplus(x))
+        scale = tfp.util.DeferredTensor(untransformed_scale, lambda x: eps + ops.softplus(x))
         return loc, scale
 
     def get_config(self):
@@ -162,9 +162,9 @@ def default_multivariate_normal_fn(dtype, shape, name, trainable, add_variable_f
     TensorShape([3, 2])
     """
     del name, trainable, add_variable_fn  # unused, as in TFP
-    dtype = tf.as_dtype(dtype)
+    dtype = keras.backend.standardize_dtype(dtype)
     return tfd.Independent(
-        tfd.Normal(loc=tf.zeros(shape, dtype), scale=dtype.as_numpy_dtype(1)),
+        tfd.Normal(loc=ops.zeros(shape, dtype), scale=np.ones((), dtype)),
         reinterpreted_batch_ndims=len(shape))
 
 
