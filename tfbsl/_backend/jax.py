@@ -9,6 +9,8 @@ per-example noise differs across the batch without a replica id.
 import jax
 import jax.numpy as jnp
 
+from tfbsl._xla import materialized
+
 
 def tfp_seed(seed_generator):
     """Next seed of `seed_generator`, a `uint32[2]` key as TFP's substrate takes."""
@@ -33,8 +35,11 @@ def per_example_seed(seed_generator):
 
 
 def normal(shape, seed, dtype):
-    """Standard Normal noise of `shape` from a key."""
-    return jax.random.normal(jax.random.wrap_key_data(seed), tuple(shape), dtype)
+    """Standard Normal noise of `shape` from a key, computed once per step
+    (`materialized`: without it XLA on CPU put the inverse-CDF polynomial in
+    both the forward and the gradient fusions of each estimator's step)."""
+    noise = jax.random.normal(jax.random.wrap_key_data(seed), tuple(shape), dtype)
+    return materialized(noise, seed)
 
 
 def rademacher(shape, seed, dtype):
