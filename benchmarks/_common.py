@@ -36,15 +36,30 @@ def fit_epoch_times(model, x, y, batch_size, epochs, legacy_keras=False):
     return timer.times[1:]
 
 
-def layer_kinds(baseline, estimators, peer_estimators):
+def add_backend_argument(parser):
+    """`--backend tensorflow|jax`: the Keras backend to time on."""
+    parser.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow",
+                        help="Keras backend (jax: tfbsl's generic layers, Keras and "
+                             "keras-proba only; tfp.layers and the per-part twins are "
+                             "TensorFlow's)")
+
+
+def select_backend(backend):
+    """Set the Keras backend; call before anything imports Keras."""
+    os.environ["KERAS_BACKEND"] = backend
+
+
+def layer_kinds(baseline, estimators, peer_estimators, backend="tensorflow"):
     """The layers a speed benchmark compares: the Keras `baseline`, tfbsl's
-    `estimators` in its generic layer and in its `tfp.layers`-named twins
-    (`tfbsl.tfp_named.<estimator>`: TFP's defaults and per-part engine, the
-    like-for-like port of a `tfp.layers` model), and the `peer_estimators`
-    of `tfp.layers` and of keras-proba (when installed)."""
+    `estimators` in its generic layer and, on TensorFlow, in its
+    `tfp.layers`-named twins (`tfbsl.tfp_named.<estimator>`: TFP's defaults
+    and per-part engine, the like-for-like port of a `tfp.layers` model) and
+    the `peer_estimators` of `tfp.layers`; those of keras-proba (when
+    installed) on either backend."""
     kinds = [baseline] + [f"tfbsl.{e}" for e in estimators]
-    kinds += [f"tfbsl.tfp_named.{e}" for e in estimators]
-    kinds += [f"tfp.layers.{e}" for e in peer_estimators]
+    if backend == "tensorflow":
+        kinds += [f"tfbsl.tfp_named.{e}" for e in estimators]
+        kinds += [f"tfp.layers.{e}" for e in peer_estimators]
     try:
         import keras_proba  # noqa: F401
         kinds += [f"keras_proba.{e}" for e in peer_estimators]

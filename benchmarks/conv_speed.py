@@ -23,7 +23,7 @@ benchmarks/results/<name>.{json,csv}:
 
     python -m benchmarks.conv_speed [--size 16] [--channels 8] [--filters 16]
                                     [--batches 32 256] [--steps 10] [--epochs 3] [--rounds 2]
-                                    [--name conv_speed]
+                                    [--name conv_speed] [--backend tensorflow|jax]
 """
 
 import argparse
@@ -34,9 +34,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from benchmarks._common import (  # noqa: E402
+    add_backend_argument,
     layer_kinds,
     machine,
     scaled_kl,
+    select_backend,
     step_ms,
     write_results,
 )
@@ -124,11 +126,15 @@ def main():
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per round")
     parser.add_argument("--rounds", type=int, default=2, help="round-robin rounds over the layers")
-    parser.add_argument("--name", default="conv_speed", help="results file name")
+    parser.add_argument("--name", help="results file name (default: conv_speed, "
+                                       "conv_speed_jax on JAX)")
+    add_backend_argument(parser)
     args = parser.parse_args()
     shape = (args.size, args.size, args.channels)
 
-    kinds = layer_kinds("keras.Conv2D", ESTIMATORS, PEER_ESTIMATORS)
+    select_backend(args.backend)
+    args.name = args.name or ("conv_speed" if args.backend == "tensorflow" else "conv_speed_jax")
+    kinds = layer_kinds("keras.Conv2D", ESTIMATORS, PEER_ESTIMATORS, args.backend)
     rows = []
     for batch in args.batches:
         times = {}
@@ -149,7 +155,11 @@ def main():
                 row["x_keras_proba"] = round(
                     row["ms_per_step"] / times[f"keras_proba.{estimator}"], 2)
         print_table(rows[-len(kinds):], shape, args.filters, batch)
-    write_results(args.name, rows, {**machine(), "args": vars(args)})
+    import keras
+
+    write_results(args.name, rows, {**machine(), "args": vars(args),
+                                    "keras_backend": keras.backend.backend(),
+                                    "devices": keras.distribution.list_devices()})
 
 
 def print_table(rows, shape, filters, batch):

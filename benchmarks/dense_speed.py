@@ -20,8 +20,9 @@ rounds spread a burst of load over all the layers compared.
 Run from the repository root (10-20 minutes on 2 CPU cores; `--quick`: one
 width, two batches, fewer steps); results in benchmarks/results/<name>.{json,csv}:
 
-    python -m benchmarks.dense_speed [--quick] [--widths 128 512] [--batches 32 256 1024]
-                                     [--steps 30] [--epochs 3] [--rounds 2] [--name dense_speed]
+    python -m benchmarks.dense_speed [--quick] [--backend tensorflow|jax] [--widths 128 512]
+                                     [--batches 32 256 1024] [--steps 30] [--epochs 3]
+                                     [--rounds 2] [--name dense_speed]
 """
 
 import argparse
@@ -32,9 +33,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from benchmarks._common import (  # noqa: E402
+    add_backend_argument,
     layer_kinds,
     machine,
     scaled_kl,
+    select_backend,
     step_ms,
     write_results,
 )
@@ -118,13 +121,17 @@ def main():
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per round")
     parser.add_argument("--rounds", type=int, default=2, help="round-robin rounds over the layers")
-    parser.add_argument("--name", default="dense_speed", help="results file name")
+    parser.add_argument("--name", help="results file name (default: dense_speed, "
+                                       "dense_speed_jax on JAX)")
+    add_backend_argument(parser)
     parser.add_argument("--quick", action="store_true", help="one width, two batches, fewer steps")
     args = parser.parse_args()
     if args.quick:
         args.widths, args.batches, args.steps, args.epochs, args.rounds = [256], [32, 512], 10, 2, 1
 
-    kinds = layer_kinds("keras.Dense", ESTIMATORS, ESTIMATORS)
+    select_backend(args.backend)
+    args.name = args.name or ("dense_speed" if args.backend == "tensorflow" else "dense_speed_jax")
+    kinds = layer_kinds("keras.Dense", ESTIMATORS, ESTIMATORS, args.backend)
     rows = []
     for width in args.widths:
         for batch in args.batches:
@@ -138,14 +145,18 @@ def main():
             for row in rows[-len(kinds):]:
                 row["x_keras_dense"] = round(row["ms_per_step"] / times["keras.Dense"], 2)
                 family, _, estimator = row["layer"].rpartition(".")
-                if family.startswith("tfbsl"):
+                if family.startswith("tfbsl") and f"tfp.layers.{estimator}" in times:
                     row["x_tfp_layers"] = round(
                         row["ms_per_step"] / times[f"tfp.layers.{estimator}"], 2)
-                    if f"keras_proba.{estimator}" in times:
-                        row["x_keras_proba"] = round(
-                            row["ms_per_step"] / times[f"keras_proba.{estimator}"], 2)
+                if family.startswith("tfbsl") and f"keras_proba.{estimator}" in times:
+                    row["x_keras_proba"] = round(
+                        row["ms_per_step"] / times[f"keras_proba.{estimator}"], 2)
             print_table(rows[-len(kinds):], width, batch)
-    write_results(args.name, rows, {**machine(), "args": vars(args)})
+    import keras
+
+    write_results(args.name, rows, {**machine(), "args": vars(args),
+                                    "keras_backend": keras.backend.backend(),
+                                    "devices": keras.distribution.list_devices()})
 
 
 def print_table(rows, width, batch):
