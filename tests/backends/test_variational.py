@@ -201,3 +201,19 @@ def test_keras_round_trip(tmp_path):
 def test_tensorflow_only_layers_say_so(make):
     with pytest.raises(RuntimeError, match="TensorFlow backend only.*Received: keras.backend"):
         make()
+
+
+def test_noise_draws_are_standard_normal_and_fair_signs():
+    from tfbsl import _random
+
+    generator = keras.random.SeedGenerator(3)
+    z = np.asarray(_random.normal((400, 500), generator)).ravel()
+    signs = np.asarray(_random.rademacher((400, 500), generator))
+    n = z.size
+    assert abs(z.mean()) < 5 / np.sqrt(n) and abs(z.var() - 1) < 5 * np.sqrt(2 / n)
+    assert set(np.unique(signs)) == {-1.0, 1.0}
+    assert abs(signs.mean()) < 5 / np.sqrt(n)
+    # Neighbours (in either axis) are uncorrelated: packing 32 signs in a word
+    # must not repeat them.
+    for a, b in ((signs[:, 1:], signs[:, :-1]), (signs[1:], signs[:-1])):
+        assert abs(np.mean(a * b)) < 5 / np.sqrt(a.size)

@@ -6,6 +6,8 @@ program over all devices (`keras.distribution`), so a draw is global and
 per-example noise differs across the batch without a replica id.
 """
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -42,9 +44,20 @@ def normal(shape, seed, dtype):
     return materialized(noise, seed)
 
 
+# Fewest random words behind a draw of signs (as on TensorFlow).
+_MIN_WORDS = 32
+
+
 def rademacher(shape, seed, dtype):
-    """Random signs (+1 / -1) of `shape` from a key."""
-    return jax.random.rademacher(jax.random.wrap_key_data(seed), tuple(shape), dtype)
+    """Random signs (+1 / -1) of `shape` from a key: 32 signs per random
+    32-bit word, sign `i` bit `i // words` of word `i % words`, as on
+    TensorFlow (`jax.random.rademacher` draws a word per sign)."""
+    shape = tuple(int(d) for d in shape)
+    size = math.prod(shape)
+    num_words = max((size + 31) // 32, _MIN_WORDS)
+    words = jax.random.bits(jax.random.wrap_key_data(seed), (num_words,), jnp.uint32)
+    bits = (words[None, :] >> jnp.arange(32, dtype=jnp.uint32)[:, None]) & 1
+    return (2 * bits.reshape(-1)[:size].astype(dtype) - 1).reshape(shape)
 
 
 def is_concrete(value=None):
