@@ -10,12 +10,14 @@ must be finite and shaped like the predictions, axes of length 1 aside.
 
 import collections
 import statistics
+import sys
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 from tfbsl import _checks
-from tfbsl._backend import tfp
+from tfbsl._backend import is_tensorflow, require_tensorflow, tfp
+from tfbsl._outputs import get_distribution
 
 tfd = tfp.distributions
 
@@ -45,17 +47,60 @@ Attributes:
 
 
 def _mc_step(model):
-    """A jit-compiled pass returning (mean, variance) of the model's output."""
+    """A compiled pass returning (mean, variance) of the model's output."""
     step = getattr(model, "_tfbsl_mc_step", None)
     if step is None:
-        @tf.function(jit_compile=True, reduce_retracing=True)
-        def step(x):
-            out = model(x, training=False)
-            distribution = getattr(out, "distribution", None)
+        def moments(out):
+            distribution = _carried(out)
             if distribution is None:
-                return tf.convert_to_tensor(out), tf.zeros_like(out)
+                return keras.ops.convert_to_tensor(out), keras.ops.zeros_like(out)
             return distribution.mean(), distribution.variance()
-        model._tfbsl_mc_step = step
+        step = model._tfbsl_mc_step = _compiled_pass(model, moments)
+    return step
+
+
+def _carried(out):
+    """The distribution a model output carries, or None (a plain output)."""
+    try:
+        return get_distribution(out, "outputs")
+    except ValueError:
+        return None
+
+
+def _compiled_pass(model, read):
+    """`x -> read(model(x, training=False))` as NumPy arrays, compiled:
+    `tf.function(jit_compile=True)` on TensorFlow; on JAX, `jax.jit` of the
+    call in a `keras.StatelessScope`, whose new random state (the
+    `SeedGenerator`s', so that each pass draws anew) is written back to the
+    model after each call. A callable that is no Keras layer runs eagerly on
+    JAX (it has no variables to hand to the compiled function)."""
+    if is_tensorflow():
+        import tensorflow as tf
+
+        step = tf.function(jit_compile=True, reduce_retracing=True)(
+            lambda x: read(model(x, training=False)))
+        return lambda x: tuple(t.numpy() for t in step(tf.constant(x)))
+    if not isinstance(model, keras.Layer):
+        return lambda x: tuple(np.asarray(t) for t in read(model(x, training=False)))
+    import jax
+
+    @jax.jit
+    def stateless_pass(trainable, non_trainable, x):
+        mapping = [*zip(model.trainable_variables, trainable, strict=True),
+                   *zip(model.non_trainable_variables, non_trainable, strict=True)]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            outputs = read(model(x, training=False))
+        return outputs, [scope.get_current_value(v) for v in model.non_trainable_variables]
+
+    def step(x):
+        if not model.built:  # variables are made eagerly, not inside the compiled function
+            model(x[:1], training=False)
+        outputs, state = stateless_pass(
+            [v.value for v in model.trainable_variables],
+            [v.value for v in model.non_trainable_variables], x)
+        for variable, value in zip(model.non_trainable_variables, state, strict=True):
+            variable.assign(value)
+        return tuple(np.asarray(t) for t in outputs)
     return step
 
 
@@ -63,11 +108,18 @@ def _inputs(x):
     """`x` as one NumPy array with at least one example. A dataset (of x, or
     of `(x, y)` / `(x, y, sample_weight)` tuples, as Keras' `predict` takes)
     is read once, so that every pass sees the same examples in the same order
-    even if the dataset reshuffles."""
-    if isinstance(x, tf.data.Dataset):
+    even if the dataset reshuffles. Datasets are read on TensorFlow only."""
+    if _is_dataset(x):
+        require_tensorflow("A `tf.data.Dataset` as `x`", instead="a NumPy array")
         batches = [b[0] if isinstance(b, tuple) else b for b in x.as_numpy_iterator()]
         x = np.concatenate(batches) if batches else np.zeros((0,))
     return _checks.check_examples("x", np.asarray(x))
+
+
+def _is_dataset(x):
+    # Without importing TensorFlow: a dataset exists only if it is imported.
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and isinstance(x, tf.data.Dataset)
 
 
 def _check_counts(model, num_samples, batch_size):
@@ -87,10 +139,13 @@ def predict_mc(model, x, num_samples=100, batch_size=1024):
     aleatoric part (mean of the per-pass variances).
 
     Args:
-        model: a Keras model (tfbsl layers draw anew at every call).
-        x: inputs, a NumPy array or tensor, or a `tf.data.Dataset` of batches
-            of x or of `(x, y)` / `(x, y, sample_weight)` tuples (only x is
-            used; the dataset is read once and batched by `batch_size`).
+        model: a Keras model (tfbsl layers draw anew at every call). The
+            passes are compiled: `tf.function(jit_compile=True)` on
+            TensorFlow, `jax.jit` on JAX.
+        x: inputs, a NumPy array or tensor, or (on TensorFlow) a
+            `tf.data.Dataset` of batches of x or of `(x, y)` /
+            `(x, y, sample_weight)` tuples (only x is used; the dataset is
+            read once and batched by `batch_size`).
         num_samples: number of passes, an integer >= 2.
         batch_size: examples per pass and call, a positive integer.
 
@@ -114,9 +169,9 @@ def predict_mc(model, x, num_samples=100, batch_size=1024):
     step = _mc_step(model)
     means, variances = [], []
     for _ in range(num_samples):
-        parts = [step(tf.constant(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
-        means.append(np.concatenate([m.numpy() for m, _ in parts]))
-        variances.append(np.concatenate([v.numpy() for _, v in parts]))
+        parts = [step(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        means.append(np.concatenate([m for m, _ in parts]))
+        variances.append(np.concatenate([v for _, v in parts]))
     samples = np.stack(means)
     epistemic = samples.var(axis=0)
     aleatoric = np.stack(variances).mean(axis=0)
@@ -233,7 +288,10 @@ def gaussian_log_likelihood(prediction, y_true, y_scale=1.0, per_example=False):
             f"Received: min stddev {stddev.min()!r}"
         )
     y = _align(y_true, mean)
-    log_prob = tfd.Normal(mean, stddev).log_prob(y).numpy() - np.log(y_scale)
+    # The Normal log-density in NumPy: float64 on every backend (JAX computes
+    # in float32 unless x64 is enabled).
+    z = (y - mean) / stddev
+    log_prob = -0.5 * z**2 - np.log(stddev) - 0.5 * np.log(2 * np.pi) - np.log(y_scale)
     return log_prob if per_example else float(np.mean(log_prob))
 
 
@@ -349,9 +407,10 @@ def predict_proba_mc(model, x, num_samples=30, batch_size=1024):
 
     Args:
         model: a Keras classifier.
-        x: inputs, a NumPy array or tensor, or a `tf.data.Dataset` of batches
-            of x or of `(x, y)` / `(x, y, sample_weight)` tuples (only x is
-            used; the dataset is read once and batched by `batch_size`).
+        x: inputs, a NumPy array or tensor, or (on TensorFlow) a
+            `tf.data.Dataset` of batches of x or of `(x, y)` /
+            `(x, y, sample_weight)` tuples (only x is used; the dataset is
+            read once and batched by `batch_size`).
         num_samples: number of passes, a positive integer.
         batch_size: examples per call, a positive integer.
 
@@ -369,22 +428,20 @@ def predict_proba_mc(model, x, num_samples=30, batch_size=1024):
     step = _proba_step(model)
     samples = []
     for _ in range(num_samples):
-        parts = [step(tf.constant(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
-        samples.append(np.concatenate([probs.numpy() for probs, _ in parts]))
+        parts = [step(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        samples.append(np.concatenate([probs for probs, _ in parts]))
         if len(samples) == 1:  # the first pass shows whether these are probabilities
             _check_model_probs(samples[0], independent=bool(parts[0][1]))
     return np.stack(samples)
 
 
 def _proba_step(model):
-    """A jit-compiled pass returning the model's output and whether that is
+    """A compiled pass returning the model's output and whether that is
     an (Independent) Bernoulli head's, whose probabilities need not sum to 1."""
     step = getattr(model, "_tfbsl_proba_step", None)
     if step is None:
-        @tf.function(jit_compile=True, reduce_retracing=True)
-        def step(x):
-            out = model(x, training=False)
-            distribution = getattr(out, "distribution", None)
+        def probabilities(out):
+            distribution = _carried(out)
             if distribution is not None:
                 # The head's probabilities, whatever tensor it hands on (a
                 # TFP-named head hands on a sample).
@@ -392,8 +449,9 @@ def _proba_step(model):
                        if isinstance(distribution, tfd.Categorical) else distribution.mean())
             while isinstance(distribution, tfd.Independent):
                 distribution = distribution.distribution
-            return tf.convert_to_tensor(out), tf.constant(isinstance(distribution, tfd.Bernoulli))
-        model._tfbsl_proba_step = step
+            return (keras.ops.convert_to_tensor(out),
+                    keras.ops.convert_to_tensor(isinstance(distribution, tfd.Bernoulli)))
+        step = model._tfbsl_proba_step = _compiled_pass(model, probabilities)
     return step
 
 

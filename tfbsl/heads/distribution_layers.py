@@ -3,10 +3,14 @@
 Keras 3 requires every layer output to be a tensor, so a distribution layer
 returns a tensor (`convert_to_tensor_fn` of the distribution: a sample by
 default, as in `tfp.layers`) that carries the distribution:
-`t.distribution`, and `t.mean()`, `t.stddev()`, `t.variance()`,
-`t.log_prob(y)`, `t.sample()`, `t.entropy()`, ... forwarded to it. The
-loss receives that tensor, so `loss=lambda y, d: -d.log_prob(y)` and
-`tfbsl.losses.NegativeLogLikelihood()` work under `fit(jit_compile=True)`,
+`tfbsl.get_distribution(t)` on every backend. On TensorFlow the tensor also
+has `t.distribution`, and `t.mean()`, `t.stddev()`, `t.variance()`,
+`t.log_prob(y)`, `t.sample()`, `t.entropy()`, ... forwarded to it, as in
+`tfp.layers`; on JAX the output is a plain array, and
+`tfbsl.get_distribution(t)` gives the distribution (of that very array: a
+copy of it carries none). The loss receives that tensor, so
+`tfbsl.losses.NegativeLogLikelihood()` (and, on TensorFlow,
+`loss=lambda y, d: -d.log_prob(y)`) work under `fit(jit_compile=True)`,
 while metrics such as `RootMeanSquaredError` see the plain tensor.
 
 The forwarded `log_prob`, `prob`, `cdf` and `log_cdf` take values of one
@@ -14,7 +18,8 @@ shape (`align_value`, the rule `NegativeLogLikelihood` applies to its target
 too): `batch_shape + event_shape`, where a target without the trailing axis of
 size 1 of an `IndependentNormal(1)` gets it back and `(batch, 1)` labels of a
 `Categorical` lose theirs. Any other shape raises a `ValueError` naming both
-shapes instead of broadcasting; `t.distribution` is TFP's, sample axes and all.
+shapes instead of broadcasting; `tfbsl.get_distribution(t)` is TFP's, sample
+axes and all.
 
 The layers under `tfp.layers` names hand on TFP's tensor, a sample
 (`convert_to_tensor_fn=tfd.Distribution.sample`), so a ported program computes
@@ -27,11 +32,10 @@ distribution).
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl._backend import tfp
+from tfbsl._backend import is_tensorflow, tfp
 from tfbsl._outputs import attach_distribution, distribution_dtype
 from tfbsl._random import per_example_seed
 from tfbsl._serialization import FromConfig, deserialize_fn, serialize_fn
@@ -97,10 +101,15 @@ class DistributionLambda(keras.Layer):
     Example:
     ```python
     head = tfbsl.layers.DistributionLambda(
-        lambda t: tfd.Normal(t[..., :1], 1e-3 + tf.nn.softplus(t[..., 1:])))
+        lambda t: tfd.Normal(t[..., :1], 1e-3 + keras.ops.softplus(t[..., 1:])))
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), head])
-    model.compile("adam", loss=lambda y, d: -d.log_prob(y))
+    model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
     ```
+
+    On JAX the layer returns a plain array; `tfbsl.get_distribution(output)`
+    gives its distribution. A `tf.Variable` the function closes over (TFP's
+    "side variable") is trained on TensorFlow only: TFP's JAX substrate has
+    no variables (read a Keras layer's weights in the function instead).
     """
 
     def __init__(self, make_distribution_fn, convert_to_tensor_fn=tfd.Distribution.sample,
@@ -151,8 +160,9 @@ class DistributionLambda(keras.Layer):
         arguments.pop("name", None)
         if "dtype" in arguments:
             arguments["sample_dtype"] = arguments.pop("dtype")
-        params = tf.convert_to_tensor(params)
-        dtype = params.dtype.name if params.dtype.is_floating else None
+        params = ops.convert_to_tensor(params)
+        dtype = keras.backend.standardize_dtype(params.dtype)
+        dtype = dtype if "float" in dtype else None
         layer = cls(**arguments, convert_to_tensor_fn="mean", dtype=dtype)
         return layer.make_distribution(params)
 
@@ -164,6 +174,17 @@ class DistributionLambda(keras.Layer):
                 f"Received: a return value of type {type(distribution).__name__}"
             )
         return attach_distribution(self._to_tensor(distribution), distribution)
+
+    def compute_output_spec(self, *args, **kwargs):
+        if is_tensorflow():
+            return super().compute_output_spec(*args, **kwargs)
+        # Keras' JAX backend traces an unknown dimension (the batch) as a
+        # symbolic one, which TFP's JAX substrate cannot put in a shape:
+        # trace with two concrete sizes instead; the output dimensions that
+        # differ between the two are the unknown ones.
+        specs = [super(DistributionLambda, self).compute_output_spec(
+            *_sized(args, size), **_sized(kwargs, size)) for size in _TRACE_SIZES]
+        return keras.tree.map_structure(_unknown_where_different, *specs)
 
     def _to_tensor(self, distribution):
         fn = self.convert_to_tensor_fn
@@ -194,6 +215,23 @@ class DistributionLambda(keras.Layer):
             if isinstance(config.get(key), dict):
                 config[key] = deserialize_fn(config[key], custom_objects, safe_mode)
         return cls(**config)
+
+
+# Two sizes that stand for an unknown dimension when a layer is traced on JAX.
+_TRACE_SIZES = (2, 3)
+
+
+def _sized(structure, size):
+    """`structure` with the unknown dimensions of its `KerasTensor`s set to `size`."""
+    return keras.tree.map_structure(
+        lambda t: keras.KerasTensor(tuple(size if d is None else d for d in t.shape), t.dtype)
+        if isinstance(t, keras.KerasTensor) else t, structure)
+
+
+def _unknown_where_different(*specs):
+    shapes = [spec.shape for spec in specs]
+    shape = tuple(d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0]))
+    return keras.KerasTensor(shape, specs[0].dtype)
 
 
 class _Head(DistributionLambda):
@@ -237,14 +275,14 @@ class _Head(DistributionLambda):
         return super().call(inputs)
 
     def _check_params_shape(self, shape):
-        shape = tf.TensorShape(shape)
+        shape = _static_shape(shape)
         expected = self.params_size(self.event_shape)
-        if shape.rank is not None and (shape.rank == 0 or shape[-1] != expected):
+        if shape is not None and (not shape or shape[-1] != expected):
             name, arg = type(self).__name__, self._shape_arg_value()
             raise ValueError(
                 f"{name}({self._SHAPE_ARG}={arg}) (layer '{self.name}') needs "
                 f"{name}.params_size({arg}) = {expected} parameters in the "
-                f"last input axis. Received: inputs.shape={tuple(shape)}. "
+                f"last input axis. Received: inputs.shape={shape}. "
                 f"Put a Dense({expected}) before it."
             )
 
@@ -254,7 +292,7 @@ class _Head(DistributionLambda):
     def _distribution(self, params):
         params = ops.cast(params, self.compute_dtype)
         size = int(np.prod(self.event_shape))
-        batch = tf.shape(params)[:-1]
+        batch = ops.shape(params)[:-1]
         return tfd.Independent(
             self._base(params, size, batch),
             reinterpreted_batch_ndims=len(self.event_shape),
@@ -262,7 +300,7 @@ class _Head(DistributionLambda):
         )
 
     def _reshape(self, params, batch):
-        return tf.reshape(params, tf.concat([batch, np.array(self.event_shape, np.int32)], 0))
+        return ops.reshape(params, (*batch, *self.event_shape))
 
     def get_config(self):
         config = super().get_config()
@@ -305,6 +343,38 @@ class _SizedHead(_Head):
         del config["event_shape"]
         config[self._SHAPE_ARG] = self._shape_arg_value()
         return config
+
+
+def _static_shape(shape):
+    """`shape` as a tuple, None for each dimension unknown while tracing (a
+    JAX symbolic dimension too); None for an unknown rank."""
+    if getattr(shape, "rank", 0) is None:
+        return None
+    return tuple(int(d) if isinstance(d, (int, np.integer)) else None for d in shape)
+
+
+def _dtype(name, value):
+    """`value` (a dtype or its name) as a dtype name, e.g. 'int32', as the
+    backend reads it (TensorFlow's `tf.as_dtype`, Keras' names on JAX); a
+    `TypeError` naming the argument otherwise."""
+    try:
+        if is_tensorflow():
+            return _tfp_dtype(value).name
+        return keras.backend.standardize_dtype(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`{name}` must be None or a dtype (e.g. 'int32'). "
+            f"Received: {name}={value!r}") from None
+
+
+def _tfp_dtype(name):
+    """A dtype as TFP's distributions take it: a `tf.DType` on TensorFlow
+    (what `Distribution.dtype` then reports), a NumPy dtype on JAX."""
+    if is_tensorflow():
+        import tensorflow as tf
+
+        return tf.as_dtype(name)
+    return np.dtype(name)
 
 
 def _is_empty_shape(value):
@@ -356,7 +426,7 @@ class IndependentNormal(_Head):
 
     def _base(self, params, n, batch):
         loc = self._reshape(params[..., :n], batch)
-        scale = tf.math.softplus(self._reshape(params[..., n:], batch))
+        scale = ops.softplus(self._reshape(params[..., n:], batch))
         return tfd.Normal(
             loc, ops.maximum(scale, _SCALE_FLOOR), validate_args=self.validate_args)
 
@@ -388,7 +458,7 @@ class IndependentBernoulli(_Head):
                  sample_dtype=None,
                  validate_args=False, seed=None, **kwargs):
         super().__init__(event_shape, convert_to_tensor_fn, validate_args, seed, **kwargs)
-        self.sample_dtype = None if sample_dtype is None else tf.as_dtype(sample_dtype).name
+        self.sample_dtype = None if sample_dtype is None else _dtype("sample_dtype", sample_dtype)
 
     @staticmethod
     def _params_size(n):
@@ -397,7 +467,7 @@ class IndependentBernoulli(_Head):
     def _base(self, params, n, batch):
         return tfd.Bernoulli(
             logits=self._reshape(params, batch),
-            dtype=tf.as_dtype(self.sample_dtype or self.compute_dtype),
+            dtype=_tfp_dtype(self.sample_dtype or self.compute_dtype),
             validate_args=self.validate_args,
         )
 
@@ -431,7 +501,7 @@ class OneHotCategorical(_SizedHead):
                  sample_dtype=None,
                  validate_args=False, seed=None, **kwargs):
         super().__init__(event_size, convert_to_tensor_fn, validate_args, seed, **kwargs)
-        self.sample_dtype = None if sample_dtype is None else tf.as_dtype(sample_dtype).name
+        self.sample_dtype = None if sample_dtype is None else _dtype("sample_dtype", sample_dtype)
 
     @staticmethod
     def _params_size(n):
@@ -440,7 +510,7 @@ class OneHotCategorical(_SizedHead):
     def _distribution(self, params):
         return tfd.OneHotCategorical(
             logits=ops.cast(params, self.compute_dtype),
-            dtype=tf.as_dtype(self.sample_dtype or self.compute_dtype),
+            dtype=_tfp_dtype(self.sample_dtype or self.compute_dtype),
             validate_args=self.validate_args,
         )
 
@@ -529,7 +599,7 @@ class MultivariateNormalTriL(_SizedHead):
         return tfd.MultivariateNormalTriL(
             loc=params[..., :n],
             scale_tril=tfb.FillScaleTriL(
-                diag_shift=np.array(1e-5, params.dtype.as_numpy_dtype)).forward(params[..., n:]),
+                diag_shift=np.array(1e-5, self.compute_dtype)).forward(params[..., n:]),
             validate_args=self.validate_args,
         )
 
@@ -551,7 +621,7 @@ class VariableLayer(keras.Layer):
     posterior = keras.Sequential([
         tfbsl.layers.VariableLayer(2 * n),
         tfbsl.layers.DistributionLambda(
-            lambda t: tfd.Independent(tfd.Normal(t[..., :n], tf.nn.softplus(t[..., n:])), 1)),
+            lambda t: tfd.Independent(tfd.Normal(t[..., :n], keras.ops.softplus(t[..., n:])), 1)),
     ])
     ```
     """

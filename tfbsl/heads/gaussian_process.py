@@ -5,7 +5,7 @@ import numpy as np
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl._backend import tfp
+from tfbsl._backend import is_tensorflow, tfp
 from tfbsl._outputs import align_value
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl.heads.distribution_layers import DistributionLambda
@@ -39,10 +39,25 @@ class VariationalGaussianProcess(DistributionLambda):
 
     Keras 3 layers return tensors, so the layer returns the tensor
     `convert_to_tensor_fn` makes of the distribution (a sample by default,
-    as in TFP) carrying it, like `DistributionLambda`: `t.distribution`,
-    `t.variational_loss`, `t.mean()`, `t.log_prob(y)`, ... The loss of TFP's
-    regression tutorial runs unchanged:
+    as in TFP) carrying it, like `DistributionLambda`: on TensorFlow
+    `t.distribution`, `t.variational_loss`, `t.mean()`, `t.log_prob(y)`, ...,
+    so that the loss of TFP's regression tutorial runs unchanged:
     `loss=lambda y, rv_y: rv_y.variational_loss(y, kl_weight=batch_size / n)`.
+    On JAX the output is a plain array: `tfbsl.get_distribution(t)` gives
+    the distribution, with `variational_loss` and
+    `surrogate_posterior_kl_divergence_prior`, and the kernel provider builds
+    its kernel with `keras.ops`. There `fit` first traces the loss on a
+    stand-in for the output, which carries no distribution, so the loss
+    returns a placeholder value for it:
+
+    ```python
+    def loss(y, t):
+        try:
+            distribution = tfbsl.get_distribution(t)
+        except ValueError:  # Keras' trace of the loss's shape
+            return keras.ops.zeros(())
+        return distribution.variational_loss(y, kl_weight=batch_size / n)
+    ```
     As in TFP, `t.log_prob(y)` is the joint log-density of the batch (a
     scalar) and `t.mean()`, `t.stddev()` the per-example marginals (noise
     included). In a float64 model, a plain-function loss needs
@@ -113,8 +128,8 @@ class VariationalGaussianProcess(DistributionLambda):
         @property
         def kernel(self):
             return tfp.math.psd_kernels.ExponentiatedQuadratic(
-                amplitude=tf.nn.softplus(0.1 * self._amplitude),
-                length_scale=tf.nn.softplus(5.0 * self._length_scale))
+                amplitude=keras.ops.softplus(0.1 * self._amplitude),
+                length_scale=keras.ops.softplus(5.0 * self._length_scale))
 
     model = keras.Sequential([
         keras.Input((1,)),
@@ -239,9 +254,12 @@ class VariationalGaussianProcess(DistributionLambda):
 
     def call(self, inputs):
         outputs = super().call(inputs)
-        outputs.variational_loss = outputs.distribution.variational_loss
-        outputs.surrogate_posterior_kl_divergence_prior = (
-            outputs.distribution.surrogate_posterior_kl_divergence_prior)
+        # As TFP's `rv_y.variational_loss(...)`; a JAX array takes no
+        # attributes (there, the distribution has them).
+        if is_tensorflow():
+            outputs.variational_loss = outputs.distribution.variational_loss
+            outputs.surrogate_posterior_kl_divergence_prior = (
+                outputs.distribution.surrogate_posterior_kl_divergence_prior)
         return outputs
 
     def compute_output_shape(self, input_shape):

@@ -7,6 +7,12 @@ exact (`use_exact_kl=True`) or Monte Carlo: the mean over
 test_points_fn(output)`, by default the output tensor itself (the layer's
 sample, as TFP's `tf.convert_to_tensor(distribution)`).
 
+Both run on TensorFlow and JAX. On JAX, TFP's substrate reads a
+distribution's parameters once, when it is made: a `tfd.Distribution` prior
+holding variables would never see them change, so it is refused there (give
+a Keras layer returning the prior instead: its weights are read at every
+call); a saved prior's variables load as constants.
+
 The loss Keras ends up with is TFP's under `tf_keras`, measured:
 - `KLDivergenceAddLoss` adds the value itself, as TFP.
 - As an `activity_regularizer`, Keras 3 adds the regularizer's value divided
@@ -29,15 +35,30 @@ prior's weights): a model saves and loads them without `custom_objects`.
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from tfbsl import _checks
-from tfbsl._backend import tfp
+from tfbsl._backend import is_tensorflow, require_tensorflow, tfp
 from tfbsl._outputs import distribution_dtype, get_distribution
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl._tracking import keras_variables
 
 tfd = tfp.distributions
+
+# The backend's variables and tensors (as saved in a config), and the default
+# test points: the output itself (TFP's `tf.convert_to_tensor`).
+if is_tensorflow():
+    import tensorflow as tf
+
+    _VARIABLES = (tf.Variable, keras.Variable)
+    _TENSORS = (tf.Tensor, np.ndarray, np.generic)
+    _convert_to_tensor = tf.convert_to_tensor
+else:
+    import jax
+
+    _VARIABLES = (keras.Variable,)
+    _TENSORS = (jax.Array, np.ndarray, np.generic)
+    _convert_to_tensor = ops.convert_to_tensor
 
 # Times `tf_keras` applies an activity regularizer to a `tfp.layers` distribution layer.
 _TF_KERAS_COUNT = 2
@@ -67,9 +88,10 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
         test_points_reduce_axis: axes of `log a(z) - log b(z)` to average
             over: `()` (default, none), an int, a tuple, or `None` (all).
         test_points_fn: `output -> z`, the test points (default
-            `tf.convert_to_tensor`: the output itself). It receives the
-            output tensor, whose `.sample()`, `.mean()` etc. are the
-            distribution's.
+            `tf.convert_to_tensor` on TensorFlow, `keras.ops.convert_to_tensor`
+            on JAX: the output itself). It receives the output tensor, whose
+            distribution `tfbsl.get_distribution(output)` gives (on
+            TensorFlow also its `.sample()`, `.mean()` etc.).
         weight: multiplier of the KL: `None` (1), a number >= 0 or a
             variable (e.g. annealed by a callback).
 
@@ -78,6 +100,7 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
             `use_exact_kl` not a bool, `test_points_fn` not callable.
         ValueError: a bad `test_points_reduce_axis` or `weight`; at call, an
             output without a distribution.
+        RuntimeError: on JAX, a `tfd.Distribution` prior holding variables.
 
     The config holds `distribution_b`: a `tfd` distribution as its class and
     parameters (numbers, arrays, variables, nested `tfd` distributions), a
@@ -89,7 +112,7 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
 
     Example:
     ```python
-    prior = tfd.Independent(tfd.Normal(tf.zeros(2), 1.0), 1)
+    prior = tfd.Independent(tfd.Normal(np.zeros(2, "float32"), 1.0), 1)
     encoder = keras.Sequential([
         keras.Input((8,)),
         keras.layers.Dense(tfbsl.layers.IndependentNormal.params_size(2)),
@@ -101,7 +124,7 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
     """
 
     def __init__(self, distribution_b, use_exact_kl=False, test_points_reduce_axis=(),
-                 test_points_fn=tf.convert_to_tensor, weight=None):
+                 test_points_fn=_convert_to_tensor, weight=None):
         if not (isinstance(distribution_b, tfd.Distribution) or callable(distribution_b)):
             raise TypeError(
                 "`distribution_b` must be a `tfd.Distribution`, a Keras layer "
@@ -118,6 +141,12 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
         self.test_points_fn = test_points_fn
         self.weight = weight
         self._prior_variables = keras_variables(distribution_b, weight)
+        if (not is_tensorflow() and isinstance(distribution_b, tfd.Distribution)
+                and keras_variables(distribution_b)):
+            require_tensorflow(
+                "A `tfd.Distribution` prior holding variables (`distribution_b`)",
+                instead="a Keras layer returning the prior (e.g. a `VariableLayer` then "
+                "a `DistributionLambda`), which reads its weights at every call")
         if isinstance(distribution_b, keras.Layer):
             self.prior()  # builds it now, not inside a traced train step
         self.built = True  # its variables exist: nothing to build on a call
@@ -142,11 +171,10 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
             kl = tfd.kl_divergence(a, b)
         else:
             z = self.test_points_fn(distribution_a)
-            kl = tf.reduce_mean(a.log_prob(z) - b.log_prob(z),
-                                axis=self.test_points_reduce_axis)
+            kl = _mean(a.log_prob(z) - b.log_prob(z), self.test_points_reduce_axis)
         if self.weight is not None:
-            kl = tf.cast(self.weight, kl.dtype) * kl
-        return tf.reduce_sum(kl)
+            kl = ops.cast(self.weight, kl.dtype) * kl
+        return ops.sum(kl)
 
     def get_config(self):
         axis = self.test_points_reduce_axis
@@ -155,7 +183,7 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
             "distribution_b": _encode_prior(self.distribution_b),
             "use_exact_kl": self.use_exact_kl,
             "test_points_reduce_axis": list(axis) if isinstance(axis, tuple) else axis,
-            "test_points_fn": None if fn is tf.convert_to_tensor else serialize_fn(fn),
+            "test_points_fn": None if fn is _convert_to_tensor else serialize_fn(fn),
             "weight": _encode(self.weight, "weight"),
         }
 
@@ -190,7 +218,7 @@ class KLDivergenceAddLoss(keras.Layer):
 
     Example:
     ```python
-    prior = tfd.MultivariateNormalDiag(loc=tf.zeros(2))
+    prior = tfd.MultivariateNormalDiag(loc=np.zeros(2, "float32"))
     encoder = keras.Sequential([
         keras.Input((8,)),
         keras.layers.Dense(tfbsl.layers.MultivariateNormalTriL.params_size(2)),
@@ -201,7 +229,7 @@ class KLDivergenceAddLoss(keras.Layer):
     """
 
     def __init__(self, distribution_b, use_exact_kl=False, test_points_reduce_axis=None,
-                 test_points_fn=tf.convert_to_tensor, weight=None, **kwargs):
+                 test_points_fn=_convert_to_tensor, weight=None, **kwargs):
         regularizer = KLDivergenceRegularizer(
             distribution_b, use_exact_kl, test_points_reduce_axis, test_points_fn, weight)
         super().__init__(**distribution_dtype(kwargs))
@@ -236,15 +264,20 @@ def _check_axis(value):
     return tuple(int(a) for a in axes)
 
 
+def _mean(values, axis):
+    """The mean over `axis` (None: all; `()`: none, as `tf.reduce_mean`)."""
+    return values if axis == () else ops.mean(values, axis=axis)
+
+
 def _check_weight(value):
-    if value is None or isinstance(value, (tf.Variable, keras.Variable)):
+    if value is None or isinstance(value, _VARIABLES):
         return value
     return _checks.check_nonnegative_finite("weight", value)
 
 
 def _call_layer(layer):
     """The distribution a Keras-layer prior returns on a dummy input (as TFP)."""
-    return get_distribution(layer(tf.constant(0.0)), "distribution_b(0.)")
+    return get_distribution(layer(ops.convert_to_tensor(0.0, "float32")), "distribution_b(0.)")
 
 
 def _encode_prior(b):
@@ -279,11 +312,11 @@ def _encode(value, where):
                 "be saved: give `distribution_b` as a Keras layer returning it.")
         return {"tfd": cls.__name__, "parameters": {
             name: _encode(v, f"{where}.{name}") for name, v in value.parameters.items()}}
-    if isinstance(value, (tf.Variable, keras.Variable)):
+    if isinstance(value, _VARIABLES):
         array = np.asarray(value)
         return {"variable": array.tolist(), "dtype": array.dtype.name,
                 "trainable": value.trainable, "name": value.name.split(":")[0]}
-    if isinstance(value, (tf.Tensor, np.ndarray, np.generic)):
+    if isinstance(value, _TENSORS):
         array = np.asarray(value)
         return {"tensor": array.tolist(), "dtype": array.dtype.name}
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -302,9 +335,11 @@ def _decode(value):
             raise ValueError(f"Unknown `tfd` distribution in the config: {value['tfd']!r}")
         return cls(**{k: _decode(v) for k, v in value["parameters"].items()})
     if "variable" in value:
-        return tf.Variable(np.array(value["variable"], value["dtype"]),
-                           trainable=value["trainable"], name=value["name"])
-    return tf.constant(np.array(value["tensor"], value["dtype"]))
+        array = np.array(value["variable"], value["dtype"])
+        if not is_tensorflow():  # TFP's JAX substrate has no variables (module docstring)
+            return array
+        return tf.Variable(array, trainable=value["trainable"], name=value["name"])
+    return ops.convert_to_tensor(np.array(value["tensor"], value["dtype"]))
 
 
 def _decode_config(config):

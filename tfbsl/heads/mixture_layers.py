@@ -6,7 +6,9 @@ take TFP's constructor arguments, in TFP's order and with TFP's defaults
 (`event_shape=()`, a scalar event; a sample as the returned tensor), read
 their parameters in TFP's layout and have TFP's `params_size`. As every tfbsl
 distribution layer, each returns a tensor carrying its distribution (see
-`distribution_layers`); `seed` (after TFP's arguments) seeds the sample.
+`distribution_layers`: on JAX a plain array, whose distribution
+`tfbsl.get_distribution(output)` gives); `seed` (after TFP's arguments) seeds
+the sample.
 
 Differences from `tfp.layers`: scales are floored at 1e-5 (as
 `IndependentNormal`'s), so log-probabilities stay finite for very negative
@@ -17,7 +19,6 @@ draws samples of `sample_dtype` (TFP documents it and passes it nowhere).
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from tfbsl import _checks
@@ -28,8 +29,10 @@ from tfbsl.heads.distribution_layers import (
     _SCALE_FLOOR,
     DistributionLambda,
     IndependentNormal,
+    _dtype,
     _Head,
     _refuse,
+    _static_shape,
 )
 
 tfd = tfp.distributions
@@ -80,7 +83,7 @@ class IndependentPoisson(_Head):
         keras.layers.Dense(tfbsl.layers.IndependentPoisson.params_size(1)),
         tfbsl.layers.IndependentPoisson(1),
     ])
-    model.compile("adam", loss=lambda y, d: -d.log_prob(y))
+    model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
     ```
     """
 
@@ -129,7 +132,7 @@ class IndependentLogistic(_Head):
 
     def _base(self, params, n, batch):
         loc = self._reshape(params[..., :n], batch)
-        scale = tf.math.softplus(self._reshape(params[..., n:], batch))
+        scale = ops.softplus(self._reshape(params[..., n:], batch))
         return tfd.Logistic(loc, ops.maximum(scale, _SCALE_FLOOR),
                             validate_args=self.validate_args)
 
@@ -161,10 +164,10 @@ class _Mixture(DistributionLambda):
         return super().call(inputs)
 
     def _check_params_shape(self, shape):
-        shape = tf.TensorShape(shape)
-        if shape.rank is None or (shape.rank and shape[-1] is None):
+        shape = _static_shape(shape)
+        if shape is None or (shape and shape[-1] is None):
             return
-        width = shape[-1] if shape.rank else 0
+        width = shape[-1] if shape else 0
         k, size = self.num_components, self._component_params_size()
         if size is None:
             if width > k and width % k == 0:
@@ -177,13 +180,13 @@ class _Mixture(DistributionLambda):
             hint = f" Put a Dense({k * (1 + size)}) before it."
         raise ValueError(
             f"{type(self).__name__}(num_components={k}) (layer '{self.name}') needs "
-            f"{needs} in the last input axis. Received: inputs.shape={tuple(shape)}.{hint}"
+            f"{needs} in the last input axis. Received: inputs.shape={shape}.{hint}"
         )
 
     def _distribution(self, params):
         params = ops.cast(params, self.compute_dtype)
         k = self.num_components
-        rows = tf.reshape(params[..., k:], tf.concat([tf.shape(params)[:-1], [k, -1]], 0))
+        rows = ops.reshape(params[..., k:], (*ops.shape(params)[:-1], k, -1))
         return tfd.MixtureSameFamily(
             tfd.Categorical(logits=params[..., :k]), self._components(rows),
             validate_args=self.validate_args,
@@ -239,7 +242,7 @@ class MixtureSameFamily(_Mixture):
         keras.Input((1,)), keras.layers.Dense(12, activation="relu"),
         keras.layers.Dense(size), tfbsl.layers.MixtureSameFamily(k, normal),
     ])
-    model.compile("adam", loss=lambda y, d: -d.log_prob(y))
+    model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
     ```
     """
 
@@ -447,12 +450,7 @@ class CategoricalMixtureOfOneHotCategorical(_Mixture):
                  validate_args=False, seed=None, **kwargs):
         event_size = _count("event_size", event_size)
         if sample_dtype is not None:
-            try:
-                sample_dtype = tf.as_dtype(sample_dtype).name
-            except TypeError:
-                raise TypeError(
-                    "`sample_dtype` must be None or a dtype (e.g. 'int32'). "
-                    f"Received: sample_dtype={sample_dtype!r}") from None
+            sample_dtype = _dtype("sample_dtype", sample_dtype)
         super().__init__(num_components, convert_to_tensor_fn, validate_args, seed, **kwargs)
         self.event_size = event_size
         self.sample_dtype = sample_dtype
@@ -486,6 +484,6 @@ class CategoricalMixtureOfOneHotCategorical(_Mixture):
 def _log_mean(mixture):
     """log P(class) of a mixture of one-hot categoricals, for each class
     (TFP's `log_mean`), with a log-sum-exp over the components."""
-    weights = tf.math.log_softmax(mixture.mixture_distribution.logits_parameter())
-    classes = tf.math.log_softmax(mixture.components_distribution.logits_parameter())
-    return tf.reduce_logsumexp(weights[..., None] + classes, axis=-2)
+    weights = ops.log_softmax(mixture.mixture_distribution.logits_parameter())
+    classes = ops.log_softmax(mixture.components_distribution.logits_parameter())
+    return ops.logsumexp(weights[..., None] + classes, axis=-2)
