@@ -52,10 +52,14 @@ def rademacher(shape, seed, dtype):
     """Random signs (+1 / -1) of `shape` from a key: 32 signs per random
     32-bit word, sign `i` bit `i // words` of word `i % words`, as on
     TensorFlow (`jax.random.rademacher` draws a word per sign)."""
-    shape = tuple(int(d) for d in shape)
+    shape = tuple(shape)
+    key = jax.random.wrap_key_data(seed)
+    if not jax.core.is_constant_shape(shape):
+        # A symbolic batch size: Keras inferring an output shape, not a step.
+        return jax.random.rademacher(key, shape, dtype)
     size = math.prod(shape)
     num_words = max((size + 31) // 32, _MIN_WORDS)
-    words = jax.random.bits(jax.random.wrap_key_data(seed), (num_words,), jnp.uint32)
+    words = jax.random.bits(key, (num_words,), jnp.uint32)
     bits = (words[None, :] >> jnp.arange(32, dtype=jnp.uint32)[:, None]) & 1
     return (2 * bits.reshape(-1)[:size].astype(dtype) - 1).reshape(shape)
 
