@@ -13,6 +13,10 @@ from keras.src.backend.common.backend_utils import compute_conv_transpose_output
 # Data-dependent initialisation must not assign variables there.
 from keras.src.backend.common.stateless_scope import in_stateless_scope
 
+# Is Keras tracing a function on symbolic stand-ins (its first trace of
+# `compute_loss` on JAX)? A loss reading a head's distribution sees none there.
+from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+
 # Functional models (their graph can be rebuilt layer by layer by
 # `bayesianize`); Keras exports no class for them.
 from keras.src.models.functional import Functional
@@ -54,6 +58,7 @@ __all__ = [
     "graph_in_xla_context",
     "in_safe_mode",
     "in_stateless_scope",
+    "in_symbolic_scope",
     "standardize_tuple",
     "tensorflow_trainer",
 ]

@@ -2,9 +2,9 @@
 
 import keras
 from keras import ops
-from keras.src.backend.common.symbolic_scope import in_symbolic_scope
 
 from tfbsl._backend import is_tensorflow
+from tfbsl._compat import in_symbolic_scope
 from tfbsl._outputs import align_value, attach_distribution, get_distribution
 
 _FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
