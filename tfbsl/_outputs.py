@@ -19,7 +19,7 @@ import weakref
 import keras
 from keras import ops
 
-from tfbsl._backend import is_tensorflow, tfd
+from tfbsl._backend import impl, is_tensorflow, tfd
 
 _FORWARDED = (
     "mean", "mode", "stddev", "variance", "covariance", "log_prob", "prob",
@@ -167,3 +167,27 @@ def distribution_dtype(kwargs):
     if dtype is None and keras.config.floatx() == "float64":
         return {**kwargs, "dtype": "float64"}
     return kwargs
+
+
+def shape_stand_in(layer, *args, **kwargs):
+    """None; or, while Keras infers on JAX the output shape of a user's layer
+    holding `layer` (it traces with a symbolic batch size, which TFP's JAX
+    substrate cannot put in a shape), zeros of `layer`'s output spec with
+    that size. No step sees a stand-in, and it carries no distribution.
+    `layer` must compute its output spec without tracing its `call`."""
+    dimension = impl.symbolic_dimension(args, kwargs)
+    if dimension is None:
+        return None
+
+    def spec(value):
+        if not hasattr(value, "shape"):
+            return value
+        shape = tuple(d if isinstance(d, int) else None for d in value.shape)
+        return keras.KerasTensor(shape, value.dtype)
+
+    def zeros(spec):
+        return ops.zeros(tuple(dimension if d is None else d for d in spec.shape), spec.dtype)
+
+    specs = layer.compute_output_spec(*keras.tree.map_structure(spec, args),
+                                      **keras.tree.map_structure(spec, kwargs))
+    return keras.tree.map_structure(zeros, specs)

@@ -72,3 +72,13 @@ def is_concrete(value=None):
 def _tracing():
     # A trace is active when a fresh array comes out as a tracer.
     return isinstance(jnp.zeros(()) + 0, jax.core.Tracer)
+
+
+def symbolic_dimension(*values):
+    """The first symbolic dimension in the shapes of `values` (Keras infers
+    an output shape on JAX by tracing with one), else None."""
+    for value in jax.tree_util.tree_leaves(values):
+        for dimension in getattr(value, "shape", ()):
+            if not jax.core.is_constant_dim(dimension):
+                return dimension
+    return None

@@ -127,6 +127,12 @@ def is_concrete(value=None):
     return tf.executing_eagerly()
 
 
+def symbolic_dimension(*values):
+    """None: Keras infers TensorFlow shapes with unknown dimensions, which TFP takes."""
+    del values
+    return None
+
+
 # TensorFlow-only objects: the `tfp.layers`-named per-part layers, built on
 # TFP's `tf.Variable` semantics, reach them after `require_tensorflow`.
 

@@ -36,7 +36,7 @@ from keras import ops
 
 from tfbsl import _checks
 from tfbsl._backend import is_tensorflow, tfp
-from tfbsl._outputs import attach_distribution, distribution_dtype
+from tfbsl._outputs import attach_distribution, distribution_dtype, shape_stand_in
 from tfbsl._random import per_example_seed
 from tfbsl._serialization import FromConfig, deserialize_fn, serialize_fn
 from tfbsl._tracking import closure_tf_variables
@@ -167,6 +167,9 @@ class DistributionLambda(keras.Layer):
         return layer.make_distribution(params)
 
     def call(self, inputs):
+        stand_in = shape_stand_in(self, inputs)
+        if stand_in is not None:
+            return stand_in
         distribution = self.make_distribution(inputs)
         if not isinstance(distribution, tfd.Distribution):
             raise TypeError(

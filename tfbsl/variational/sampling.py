@@ -6,7 +6,7 @@ from keras import ops
 
 from tfbsl import _checks, _random
 from tfbsl._backend import impl, tfp
-from tfbsl._outputs import distribution_dtype, get_distribution
+from tfbsl._outputs import distribution_dtype, get_distribution, shape_stand_in
 from tfbsl.variational._kl import (
     add_kl_weight_variable,
     check_kl_use_exact,
@@ -104,6 +104,9 @@ class Sampling(keras.Layer):
             self.prior.build(latent_shape)
 
     def call(self, inputs, training=None):
+        stand_in = shape_stand_in(self, inputs)
+        if stand_in is not None:
+            return stand_in
         q = self.posterior(inputs)
         z = self._draw(q)
         self.add_loss(self.kl_weight_variable * self._kl_loss(q, z))
