@@ -1,12 +1,13 @@
 """Activation normalisation (Glow, Kingma & Dhariwal 2018)."""
 
+import warnings
+
 import keras
-import tensorflow as tf
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl._backend import tfp
-from tfbsl._compat import in_stateless_scope
+from tfbsl._backend import impl, is_tensorflow, tfp
+from tfbsl._compat import in_stateless_scope, in_symbolic_scope
 from tfbsl.flows._block import _FlowBlock
 
 tfb = tfp.bijectors
@@ -18,16 +19,21 @@ class ActNorm(_FlowBlock):
     (Glow, Kingma & Dhariwal 2018).
 
     Data -> base is `(x - loc) * exp(-log_scale)`. The first call on data
-    (eagerly or in the first `fit` step, also jit-compiled) sets `loc` and
-    `log_scale` to that batch's mean and log-standard deviation, so the block's
-    outputs start standardised; both then train. A non-trainable flag records
-    the initialisation, so a reloaded model keeps its values.
+    sets `loc` and `log_scale` to that batch's mean and log-standard
+    deviation, so the block's outputs start standardised; both then train. A
+    non-trainable flag records the initialisation, so a reloaded model keeps
+    its values. On TensorFlow that first call may be the first `fit` step
+    (also jit-compiled). On JAX, Keras' compiled steps keep no update of a
+    trainable variable, so the block initialises on its first call outside
+    them: call the flow (or the model) on data before `fit`, e.g.
+    `model(x[:1000])`. Until then a compiled step warns and standardises each
+    batch by its own moments (`loc` and `log_scale` do not train).
 
     Rows with a NaN or an infinite value are left out of those moments. A
     first batch with no such row to use (empty, or none finite) is refused
-    with a `ValueError` when called eagerly; compiled (e.g. in `fit`), where
-    no error can be raised, it leaves the block uninitialised, and the next
-    batch initialises it.
+    with a `ValueError` when called eagerly; compiled (e.g. in `fit` on
+    TensorFlow), where no error can be raised, it leaves the block
+    uninitialised, and the next batch initialises it.
 
     Args:
         epsilon: added to the variance before the log.
@@ -44,6 +50,9 @@ class ActNorm(_FlowBlock):
         epsilon = _checks.check_positive_finite("epsilon", epsilon)
         super().__init__(**kwargs)
         self.epsilon = epsilon
+        # The flag as last read concretely: inside a JAX train step the flag
+        # is a traced value (and Keras has detached the variable's own).
+        self._known_initialized = False
 
     def build(self, inputs_shape, context_shape=None):
         self._build_shapes(inputs_shape, context_shape)
@@ -53,41 +62,88 @@ class ActNorm(_FlowBlock):
         self.initialized = self.add_weight(
             shape=(), dtype="bool", initializer="zeros", trainable=False, name="initialized")
 
+    def load_own_variables(self, store):
+        super().load_own_variables(store)
+        self._known_initialized = bool(ops.convert_to_numpy(self.initialized))
+
     def _bijector(self, context):
-        return tfb.Chain([tfb.Shift(self.loc), tfb.Scale(log_scale=self.log_scale)])
+        # Tensors, not variables: TFP's JAX substrate takes arrays only.
+        return tfb.Chain([tfb.Shift(ops.convert_to_tensor(self.loc)),
+                          tfb.Scale(log_scale=ops.convert_to_tensor(self.log_scale))])
 
     def _inverse(self, x, context):
-        # Symbolic shape inference runs in a stateless scope, whose recorded
-        # assignments cannot leave a tf.cond branch; it needs no values anyway.
+        # A stateless scope is symbolic shape inference, which needs no
+        # values (and whose recorded assignments cannot leave a tf.cond
+        # branch), or a stateless call, which keeps no trainable update: on
+        # JAX, every compiled step of fit, evaluate and predict.
+        loc, log_scale = self.loc, self.log_scale
         if not in_stateless_scope():
-            # Under tf.distribute each replica holds a slice of the global
-            # batch, and the collective that pools the slices cannot run in a
-            # tf.cond branch: so the moments are computed at every step.
-            count, mean, variance = _global_batch_moments(x) or _finite_moments(x)
-            if tf.executing_eagerly() and count == 0 and not self.initialized.numpy():
-                raise ValueError(
-                    "ActNorm sets `loc` and `log_scale` from the first batch it "
-                    "sees, which needs at least one row of finite values. "
-                    f"Received: inputs.shape={tuple(x.shape)}"
-                    + ("" if x.shape[0] == 0 else ", no row finite")
-                )
-            # Compiled, no error can be raised: a batch without a finite row
-            # leaves the block uninitialised, for the next batch to set.
-            tf.cond(ops.logical_or(self.initialized, count == 0), lambda: tf.constant(False),
-                    lambda: self._initialize(mean, variance))
+            if impl.is_concrete(x):
+                self._initialize_eagerly(x)
+            elif is_tensorflow():
+                self._initialize_in_graph(x)
+            else:  # jax.jit
+                loc, log_scale = self._compiled_parameters(x)
+        elif not is_tensorflow() and not in_symbolic_scope():
+            loc, log_scale = self._compiled_parameters(x)
         # The bijector's inverse, in plain ops: through TFP, whose bijector
         # cache matches bijectors by parameters (here the same variables in
         # every graph), a subclassed model's train step met a log-det traced
         # in its first, scratch-graph call (InaccessibleTensorError).
-        z = (x - self.loc) * ops.exp(-self.log_scale)
-        return z, ops.broadcast_to(-ops.sum(self.log_scale), ops.shape(x)[:-1])
+        z = (x - loc) * ops.exp(-log_scale)
+        return z, ops.broadcast_to(-ops.sum(log_scale), ops.shape(x)[:-1])
+
+    def _compiled_parameters(self, x):
+        """`(loc, log_scale)` of a compiled step on JAX, which cannot set
+        them: the variables, or the batch's moments while uninitialised."""
+        if self._known_initialized:
+            return self.loc, self.log_scale
+        warnings.warn(
+            "ActNorm has not been initialised from data: on JAX a compiled "
+            "step (`fit`, `evaluate`, `predict`, `jax.jit`) cannot set its "
+            "trainable `loc` and `log_scale`, so until the flow is called on "
+            "data outside one (e.g. `model(x[:1000])` before `fit`), it "
+            "standardises each batch by the batch's own moments and `loc` and "
+            "`log_scale` do not train.", stacklevel=2)
+        count, mean, variance = _batch_moments(x)
+        from_batch = ops.logical_and(ops.logical_not(self.initialized), count > 0)
+        # Read, not the variables: jnp.where would capture them as constants.
+        loc, log_scale = ops.convert_to_tensor(self.loc), ops.convert_to_tensor(self.log_scale)
+        return (ops.where(from_batch, mean, loc),
+                ops.where(from_batch, 0.5 * ops.log(variance + self.epsilon), log_scale))
+
+    def _initialize_eagerly(self, x):
+        self._known_initialized = bool(ops.convert_to_numpy(self.initialized))
+        if self._known_initialized:
+            return
+        count, mean, variance = _batch_moments(x)
+        if count == 0:
+            raise ValueError(
+                "ActNorm sets `loc` and `log_scale` from the first batch it "
+                "sees, which needs at least one row of finite values. "
+                f"Received: inputs.shape={tuple(x.shape)}"
+                + ("" if x.shape[0] == 0 else ", no row finite")
+            )
+        self._initialize(mean, variance)
+        self._known_initialized = True
+
+    def _initialize_in_graph(self, x):
+        # Under tf.distribute each replica holds a slice of the global batch,
+        # and the collective that pools the slices cannot run in a tf.cond
+        # branch: so the moments are computed at every step. No error can be
+        # raised here: a batch without a finite row leaves the block
+        # uninitialised, for the next batch to set.
+        count, mean, variance = _batch_moments(x)
+        ops.cond(ops.logical_or(self.initialized, count == 0),
+                 lambda: ops.convert_to_tensor(False),
+                 lambda: self._initialize(mean, variance))
 
     def _initialize(self, mean, variance):
         self.loc.assign(ops.cast(mean, self.loc.dtype))
         self.log_scale.assign(
             ops.cast(0.5 * ops.log(variance + self.epsilon), self.log_scale.dtype))
         self.initialized.assign(True)
-        return tf.constant(True)
+        return ops.convert_to_tensor(True)
 
     def get_config(self):
         config = super().get_config()
@@ -107,9 +163,14 @@ def _finite_moments(x, total=lambda sums: sums):
     return count, mean, squares / ops.maximum(count, 1.0)
 
 
-def _global_batch_moments(x):
-    """`_finite_moments` over all replicas' batches; None on one replica."""
-    replica = tf.distribute.get_replica_context()
-    if replica is None or replica.num_replicas_in_sync == 1:
-        return None
-    return _finite_moments(x, lambda sums: replica.all_reduce("SUM", sums))
+def _batch_moments(x):
+    """`_finite_moments` over the global batch: on TensorFlow, under
+    `tf.distribute`, over all replicas' slices (a JAX program sees the global
+    batch)."""
+    if is_tensorflow():
+        import tensorflow as tf
+
+        replica = tf.distribute.get_replica_context()
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            return _finite_moments(x, lambda sums: replica.all_reduce("SUM", sums))
+    return _finite_moments(x)

@@ -24,7 +24,8 @@ class AutoregressiveTransform(DistributionLambda):
     tfb.MaskedAutoregressiveFlow(made))`, where `f^{-1}` is
     `(x - shift) * exp(-log_scale)` with `shift, log_scale = made(x)`
     (MADE, Germain et al. 2015). Like every tfbsl distribution layer it
-    returns a tensor that carries the distribution (`.distribution`,
+    returns a tensor that carries the distribution (`tfbsl.get_distribution`
+    reads it on every backend; on TensorFlow also `.distribution`,
     `.log_prob`, `.sample`, ...): by default a sample, as in TFP (a
     transformed distribution has no closed-form mean).
 
@@ -48,17 +49,17 @@ class AutoregressiveTransform(DistributionLambda):
         Germain, Gregor, Murray and Larochelle (2015). MADE: Masked
         Autoencoder for Distribution Estimation. https://arxiv.org/abs/1502.03509
 
-    Example (TFP's):
+    Example (TFP's, on either backend):
     ```python
     model = keras.Sequential([
         keras.Input((0,)),
         tfbsl.layers.DistributionLambda(lambda t: tfd.MultivariateNormalDiag(
-            loc=tf.zeros(tf.concat([tf.shape(t)[:-1], [2]], axis=0)),
+            loc=keras.ops.zeros((*keras.ops.shape(t)[:-1], 2)),
             scale_diag=[1.0, 1.0])),
         tfbsl.layers.AutoregressiveTransform(tfbsl.layers.AutoregressiveNetwork(
             params=2, hidden_units=[10], activation="relu")),
     ])
-    model.compile(keras.optimizers.Adam(), loss=lambda y, rv_y: -rv_y.log_prob(y))
+    model.compile(keras.optimizers.Adam(), loss=tfbsl.losses.NegativeLogLikelihood())
     model.fit(np.zeros((n, 0)), data, batch_size=25, epochs=10)
     ```
     """

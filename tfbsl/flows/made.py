@@ -2,7 +2,6 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from tfbsl import _checks
@@ -220,10 +219,10 @@ class AutoregressiveNetwork(keras.Layer):
         return h[0] if single else h
 
     def compute_output_shape(self, x_shape, conditional_input_shape=None):
-        batch = tf.TensorShape(x_shape[:-1])
+        batch = tuple(x_shape[:-1])
         if conditional_input_shape is not None:
-            batch = tf.broadcast_static_shape(batch, tf.TensorShape(conditional_input_shape[:-1]))
-        return (*batch.as_list(), x_shape[-1], self.params)
+            batch = _broadcast_shapes(batch, tuple(conditional_input_shape[:-1]))
+        return (*batch, x_shape[-1], self.params)
 
     def get_config(self):
         config = super().get_config()
@@ -244,6 +243,21 @@ class AutoregressiveNetwork(keras.Layer):
                      "bias_regularizer", "kernel_constraint", "bias_constraint"):
             config[name] = keras.saving.serialize_keras_object(getattr(self, name))
         return config
+
+
+def _broadcast_shapes(a, b):
+    """The broadcast of two static shapes, None for an unknown dimension (as
+    `tf.broadcast_static_shape`: unknown with 1 is unknown, with n is n)."""
+    rank = max(len(a), len(b))
+    a, b = (1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b
+    shape = []
+    for i, j in zip(a, b, strict=True):
+        if i is not None and j is not None and 1 not in (i, j) and i != j:
+            raise ValueError(
+                "`x` and `conditional_input` must have batch shapes that "
+                f"broadcast. Received: batch shapes {a} and {b}")
+        shape.append(j if i == 1 else i if j == 1 else i if j is None else j)
+    return tuple(shape)
 
 
 def _check_rank1_shape(name, value):

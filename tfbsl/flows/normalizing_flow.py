@@ -13,6 +13,7 @@ from tfbsl.flows._block import (
     build_shapes,
     check_context,
     check_inputs_shape,
+    symbolic_output,
 )
 
 tfd = tfp.distributions
@@ -97,6 +98,9 @@ class NormalizingFlow(keras.Layer):
 
     def call(self, inputs, context=None):
         return self.log_prob(inputs, context)
+
+    def compute_output_spec(self, inputs, context=None):
+        return symbolic_output(super().compute_output_spec, inputs, context, inputs.shape[:-1])
 
     def log_prob(self, x, context=None):
         """`log p(x | context)` per example."""

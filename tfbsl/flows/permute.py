@@ -63,8 +63,9 @@ class Permute(_FlowBlock):
         self.indices.assign(ops.cast(value, "int32"))
 
     def _bijector(self, context):
-        # tfb.Permute's forward is `x[..., perm]`; ours (data -> base) is its inverse.
-        return tfb.Invert(tfb.Permute(self.indices))
+        # tfb.Permute's forward is `x[..., perm]`; ours (data -> base) is its
+        # inverse. A tensor, not the variable: TFP's JAX substrate takes arrays.
+        return tfb.Invert(tfb.Permute(ops.convert_to_tensor(self.indices)))
 
     def _inverse(self, x, context):
         # The bijector's inverse, in plain ops (TFP's cache: see ActNorm._inverse).
