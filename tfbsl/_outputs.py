@@ -191,3 +191,36 @@ def shape_stand_in(layer, *args, **kwargs):
     specs = layer.compute_output_spec(*keras.tree.map_structure(spec, args),
                                       **keras.tree.map_structure(spec, kwargs))
     return keras.tree.map_structure(zeros, specs)
+
+
+# Two sizes that stand for an unknown dimension when a layer is traced on JAX.
+_TRACE_SIZES = (2, 3)
+
+
+def traced_output_spec(compute_output_spec, *args, **kwargs):
+    """`compute_output_spec(*args, **kwargs)` (a layer's inherited one, which
+    traces its `call`) on every backend.
+
+    Keras' JAX backend traces an unknown dimension (the batch) as a symbolic
+    one, which TFP's JAX substrate cannot put in a shape: there the call is
+    traced with two concrete sizes instead, and the output dimensions that
+    differ between the two are the unknown ones.
+    """
+    if is_tensorflow():
+        return compute_output_spec(*args, **kwargs)
+    specs = [compute_output_spec(*_sized(args, size), **_sized(kwargs, size))
+             for size in _TRACE_SIZES]
+    return keras.tree.map_structure(_unknown_where_different, *specs)
+
+
+def _sized(structure, size):
+    """`structure` with the unknown dimensions of its `KerasTensor`s set to `size`."""
+    return keras.tree.map_structure(
+        lambda t: keras.KerasTensor(tuple(size if d is None else d for d in t.shape), t.dtype)
+        if isinstance(t, keras.KerasTensor) else t, structure)
+
+
+def _unknown_where_different(*specs):
+    shapes = [spec.shape for spec in specs]
+    shape = tuple(d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0]))
+    return keras.KerasTensor(shape, specs[0].dtype)

@@ -6,8 +6,7 @@ import keras
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl._backend import is_tensorflow
-from tfbsl._outputs import distribution_dtype
+from tfbsl._outputs import distribution_dtype, shape_stand_in, traced_output_spec
 
 
 def check_hidden_units(hidden_units):
@@ -84,28 +83,6 @@ def build_shapes(layer, inputs_shape, context_shape, rank=2):
     return event_size, context_size
 
 
-def symbolic_output(compute_output_spec, inputs, context, shape):
-    """A `KerasTensor` of `shape`, the output of a flow layer called on the
-    symbolic `inputs` and `context`, which `compute_output_spec` (the
-    layer's inherited one) checks.
-
-    On JAX, Keras infers an output by tracing `call` with symbolic unknown
-    dimensions, which TFP's JAX substrate cannot take (its shapes are ints):
-    there the call is traced with a size of 1 in place of each unknown
-    dimension (1 broadcasts against any other), and `shape` gives them back.
-    """
-    if is_tensorflow():
-        return compute_output_spec(inputs, context=context)
-    spec = compute_output_spec(_known(inputs), context=_known(context))
-    return keras.KerasTensor(tuple(shape), spec.dtype)
-
-
-def _known(value):
-    if not isinstance(value, keras.KerasTensor):
-        return value
-    return keras.KerasTensor(tuple(1 if d is None else d for d in value.shape), value.dtype)
-
-
 class _FlowBlock(keras.Layer):
     """A flow block owns its variables and defines a bijector on them.
 
@@ -142,10 +119,13 @@ class _FlowBlock(keras.Layer):
         return self._bijector(check_context(self, context, self.context_size))
 
     def call(self, inputs, context=None):
+        stand_in = shape_stand_in(self, inputs, context=context)
+        if stand_in is not None:
+            return stand_in
         return self._inverse_and_log_det(inputs, context)[0]
 
     def compute_output_spec(self, inputs, context=None):
-        return symbolic_output(super().compute_output_spec, inputs, context, inputs.shape)
+        return traced_output_spec(super().compute_output_spec, inputs, context=context)
 
     def _inverse_and_log_det(self, x, context=None):
         """Data -> base: `(f(x), log|det df/dx|)` per example, in float32,

@@ -5,7 +5,12 @@ from keras import ops
 
 from tfbsl import _checks
 from tfbsl._backend import tfp
-from tfbsl._outputs import distribution_dtype, get_distribution
+from tfbsl._outputs import (
+    distribution_dtype,
+    get_distribution,
+    shape_stand_in,
+    traced_output_spec,
+)
 from tfbsl._random import int_seed, tfp_seed
 from tfbsl.flows._block import (
     _FlowBlock,
@@ -13,7 +18,6 @@ from tfbsl.flows._block import (
     build_shapes,
     check_context,
     check_inputs_shape,
-    symbolic_output,
 )
 
 tfd = tfp.distributions
@@ -97,10 +101,13 @@ class NormalizingFlow(keras.Layer):
             self.base.build((1, self.context_size or 0))
 
     def call(self, inputs, context=None):
+        stand_in = shape_stand_in(self, inputs, context=context)
+        if stand_in is not None:
+            return stand_in
         return self.log_prob(inputs, context)
 
     def compute_output_spec(self, inputs, context=None):
-        return symbolic_output(super().compute_output_spec, inputs, context, inputs.shape[:-1])
+        return traced_output_spec(super().compute_output_spec, inputs, context=context)
 
     def log_prob(self, x, context=None):
         """`log p(x | context)` per example."""

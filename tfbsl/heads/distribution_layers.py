@@ -36,7 +36,12 @@ from keras import ops
 
 from tfbsl import _checks
 from tfbsl._backend import is_tensorflow, tfp
-from tfbsl._outputs import attach_distribution, distribution_dtype, shape_stand_in
+from tfbsl._outputs import (
+    attach_distribution,
+    distribution_dtype,
+    shape_stand_in,
+    traced_output_spec,
+)
 from tfbsl._random import per_example_seed
 from tfbsl._serialization import FromConfig, deserialize_fn, serialize_fn
 from tfbsl._tracking import closure_tf_variables
@@ -179,15 +184,7 @@ class DistributionLambda(keras.Layer):
         return attach_distribution(self._to_tensor(distribution), distribution)
 
     def compute_output_spec(self, *args, **kwargs):
-        if is_tensorflow():
-            return super().compute_output_spec(*args, **kwargs)
-        # Keras' JAX backend traces an unknown dimension (the batch) as a
-        # symbolic one, which TFP's JAX substrate cannot put in a shape:
-        # trace with two concrete sizes instead; the output dimensions that
-        # differ between the two are the unknown ones.
-        specs = [super(DistributionLambda, self).compute_output_spec(
-            *_sized(args, size), **_sized(kwargs, size)) for size in _TRACE_SIZES]
-        return keras.tree.map_structure(_unknown_where_different, *specs)
+        return traced_output_spec(super().compute_output_spec, *args, **kwargs)
 
     def _to_tensor(self, distribution):
         fn = self.convert_to_tensor_fn
@@ -218,23 +215,6 @@ class DistributionLambda(keras.Layer):
             if isinstance(config.get(key), dict):
                 config[key] = deserialize_fn(config[key], custom_objects, safe_mode)
         return cls(**config)
-
-
-# Two sizes that stand for an unknown dimension when a layer is traced on JAX.
-_TRACE_SIZES = (2, 3)
-
-
-def _sized(structure, size):
-    """`structure` with the unknown dimensions of its `KerasTensor`s set to `size`."""
-    return keras.tree.map_structure(
-        lambda t: keras.KerasTensor(tuple(size if d is None else d for d in t.shape), t.dtype)
-        if isinstance(t, keras.KerasTensor) else t, structure)
-
-
-def _unknown_where_different(*specs):
-    shapes = [spec.shape for spec in specs]
-    shape = tuple(d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0]))
-    return keras.KerasTensor(shape, specs[0].dtype)
 
 
 class _Head(DistributionLambda):
