@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from tfbsl import _checks
-from tfbsl._backend import is_tensorflow, require_tensorflow, tfp
+from tfbsl._backend import impl, require_tensorflow, tfp
 from tfbsl._outputs import get_distribution
 
 tfd = tfp.distributions
@@ -55,7 +55,7 @@ def _mc_step(model):
             if distribution is None:
                 return keras.ops.convert_to_tensor(out), keras.ops.zeros_like(out)
             return distribution.mean(), distribution.variance()
-        step = model._tfbsl_mc_step = _compiled_pass(model, moments)
+        step = model._tfbsl_mc_step = impl.compiled_pass(model, moments)
     return step
 
 
@@ -65,43 +65,6 @@ def _carried(out):
         return get_distribution(out, "outputs")
     except ValueError:
         return None
-
-
-def _compiled_pass(model, read):
-    """`x -> read(model(x, training=False))` as NumPy arrays, compiled:
-    `tf.function(jit_compile=True)` on TensorFlow; on JAX, `jax.jit` of the
-    call in a `keras.StatelessScope`, whose new random state (the
-    `SeedGenerator`s', so that each pass draws anew) is written back to the
-    model after each call. A callable that is no Keras layer runs eagerly on
-    JAX (it has no variables to hand to the compiled function)."""
-    if is_tensorflow():
-        import tensorflow as tf
-
-        step = tf.function(jit_compile=True, reduce_retracing=True)(
-            lambda x: read(model(x, training=False)))
-        return lambda x: tuple(t.numpy() for t in step(tf.constant(x)))
-    if not isinstance(model, keras.Layer):
-        return lambda x: tuple(np.asarray(t) for t in read(model(x, training=False)))
-    import jax
-
-    @jax.jit
-    def stateless_pass(trainable, non_trainable, x):
-        mapping = [*zip(model.trainable_variables, trainable, strict=True),
-                   *zip(model.non_trainable_variables, non_trainable, strict=True)]
-        with keras.StatelessScope(state_mapping=mapping) as scope:
-            outputs = read(model(x, training=False))
-        return outputs, [scope.get_current_value(v) for v in model.non_trainable_variables]
-
-    def step(x):
-        if not model.built:  # variables are made eagerly, not inside the compiled function
-            model(x[:1], training=False)
-        outputs, state = stateless_pass(
-            [v.value for v in model.trainable_variables],
-            [v.value for v in model.non_trainable_variables], x)
-        for variable, value in zip(model.non_trainable_variables, state, strict=True):
-            variable.assign(value)
-        return tuple(np.asarray(t) for t in outputs)
-    return step
 
 
 def _inputs(x):
@@ -451,7 +414,7 @@ def _proba_step(model):
                 distribution = distribution.distribution
             return (keras.ops.convert_to_tensor(out),
                     keras.ops.convert_to_tensor(isinstance(distribution, tfd.Bernoulli)))
-        step = model._tfbsl_proba_step = _compiled_pass(model, probabilities)
+        step = model._tfbsl_proba_step = impl.compiled_pass(model, probabilities)
     return step
 
 

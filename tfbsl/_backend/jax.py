@@ -10,6 +10,8 @@ import math
 
 import jax
 import jax.numpy as jnp
+import keras
+import numpy as np
 
 from tfbsl._xla import materialized
 
@@ -82,3 +84,51 @@ def symbolic_dimension(*values):
             if not jax.core.is_constant_dim(dimension):
                 return dimension
     return None
+
+
+def compiled_pass(model, read):
+    """`x -> read(model(x, training=False))` as NumPy arrays: `jax.jit` of the
+    call in a `keras.StatelessScope`, whose new random state (the
+    `SeedGenerator`s', so that each pass draws anew) is written back to the
+    model after each call. A callable that is no Keras layer runs eagerly (it
+    has no variables to hand to the compiled function)."""
+    if not isinstance(model, keras.Layer):
+        return lambda x: tuple(np.asarray(t) for t in read(model(x, training=False)))
+
+    @jax.jit
+    def stateless_pass(trainable, non_trainable, x):
+        mapping = [*zip(model.trainable_variables, trainable, strict=True),
+                   *zip(model.non_trainable_variables, non_trainable, strict=True)]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            outputs = read(model(x, training=False))
+        return outputs, [scope.get_current_value(v) for v in model.non_trainable_variables]
+
+    def step(x):
+        if not model.built:  # variables are made eagerly, not inside the compiled function
+            model(x[:1], training=False)
+        outputs, state = stateless_pass(
+            [v.value for v in model.trainable_variables],
+            [v.value for v in model.non_trainable_variables], x)
+        for variable, value in zip(model.non_trainable_variables, state, strict=True):
+            variable.assign(value)
+        return tuple(np.asarray(t) for t in outputs)
+    return step
+
+
+def tfp_dtype(name):
+    """A dtype as TFP's JAX substrate takes it: a NumPy dtype."""
+    return np.dtype(name)
+
+
+# What holds a value that a config saves: variables and tensors.
+VARIABLE_TYPES = (keras.Variable,)
+TENSOR_TYPES = (jax.Array, np.ndarray, np.generic)
+# TFP's default test points of a KL regularizer: the output itself.
+convert_to_tensor = keras.ops.convert_to_tensor
+
+
+def prior_variable(array, trainable, name):
+    """A saved variable of a KL regularizer's prior, reloaded: TFP's JAX
+    substrate holds no variables, so its value (a constant)."""
+    del trainable, name
+    return array

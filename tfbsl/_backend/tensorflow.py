@@ -24,6 +24,7 @@ draw) stay the same on every replica, as on one device.
 
 import math
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -131,6 +132,31 @@ def symbolic_dimension(*values):
     """None: Keras infers TensorFlow shapes with unknown dimensions, which TFP takes."""
     del values
     return None
+
+
+def compiled_pass(model, read):
+    """`x -> read(model(x, training=False))` as NumPy arrays, compiled with
+    `tf.function(jit_compile=True)` (the Monte Carlo passes of `predict_mc`)."""
+    step = tf.function(jit_compile=True, reduce_retracing=True)(
+        lambda x: read(model(x, training=False)))
+    return lambda x: tuple(t.numpy() for t in step(tf.constant(x)))
+
+
+def tfp_dtype(name):
+    """A dtype as TFP's distributions take it (and report it): a `tf.DType`."""
+    return tf.as_dtype(name)
+
+
+# What holds a value that a config saves: variables and tensors.
+VARIABLE_TYPES = (tf.Variable, keras.Variable)
+TENSOR_TYPES = (tf.Tensor, np.ndarray, np.generic)
+# TFP's default test points of a KL regularizer: the output itself.
+convert_to_tensor = tf.convert_to_tensor
+
+
+def prior_variable(array, trainable, name):
+    """A saved variable of a KL regularizer's prior, reloaded: a `tf.Variable`."""
+    return tf.Variable(array, trainable=trainable, name=name)
 
 
 # TensorFlow-only objects: the `tfp.layers`-named per-part layers, built on

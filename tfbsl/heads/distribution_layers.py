@@ -35,7 +35,7 @@ import numpy as np
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl._backend import is_tensorflow, tfp
+from tfbsl._backend import impl, is_tensorflow, tfp
 from tfbsl._outputs import (
     attach_distribution,
     distribution_dtype,
@@ -342,22 +342,12 @@ def _dtype(name, value):
     `TypeError` naming the argument otherwise."""
     try:
         if is_tensorflow():
-            return _tfp_dtype(value).name
+            return impl.tfp_dtype(value).name
         return keras.backend.standardize_dtype(value)
     except (TypeError, ValueError):
         raise TypeError(
             f"`{name}` must be None or a dtype (e.g. 'int32'). "
             f"Received: {name}={value!r}") from None
-
-
-def _tfp_dtype(name):
-    """A dtype as TFP's distributions take it: a `tf.DType` on TensorFlow
-    (what `Distribution.dtype` then reports), a NumPy dtype on JAX."""
-    if is_tensorflow():
-        import tensorflow as tf
-
-        return tf.as_dtype(name)
-    return np.dtype(name)
 
 
 def _is_empty_shape(value):
@@ -450,7 +440,7 @@ class IndependentBernoulli(_Head):
     def _base(self, params, n, batch):
         return tfd.Bernoulli(
             logits=self._reshape(params, batch),
-            dtype=_tfp_dtype(self.sample_dtype or self.compute_dtype),
+            dtype=impl.tfp_dtype(self.sample_dtype or self.compute_dtype),
             validate_args=self.validate_args,
         )
 
@@ -493,7 +483,7 @@ class OneHotCategorical(_SizedHead):
     def _distribution(self, params):
         return tfd.OneHotCategorical(
             logits=ops.cast(params, self.compute_dtype),
-            dtype=_tfp_dtype(self.sample_dtype or self.compute_dtype),
+            dtype=impl.tfp_dtype(self.sample_dtype or self.compute_dtype),
             validate_args=self.validate_args,
         )
 

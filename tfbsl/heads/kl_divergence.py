@@ -38,27 +38,13 @@ import numpy as np
 from keras import ops
 
 from tfbsl import _checks
-from tfbsl._backend import is_tensorflow, require_tensorflow, tfp
+from tfbsl._backend import impl, is_tensorflow, require_tensorflow, tfp
 from tfbsl._outputs import distribution_dtype, get_distribution
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl._tracking import keras_variables
 
 tfd = tfp.distributions
 
-# The backend's variables and tensors (as saved in a config), and the default
-# test points: the output itself (TFP's `tf.convert_to_tensor`).
-if is_tensorflow():
-    import tensorflow as tf
-
-    _VARIABLES = (tf.Variable, keras.Variable)
-    _TENSORS = (tf.Tensor, np.ndarray, np.generic)
-    _convert_to_tensor = tf.convert_to_tensor
-else:
-    import jax
-
-    _VARIABLES = (keras.Variable,)
-    _TENSORS = (jax.Array, np.ndarray, np.generic)
-    _convert_to_tensor = ops.convert_to_tensor
 
 # Times `tf_keras` applies an activity regularizer to a `tfp.layers` distribution layer.
 _TF_KERAS_COUNT = 2
@@ -124,7 +110,7 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
     """
 
     def __init__(self, distribution_b, use_exact_kl=False, test_points_reduce_axis=(),
-                 test_points_fn=_convert_to_tensor, weight=None):
+                 test_points_fn=impl.convert_to_tensor, weight=None):
         if not (isinstance(distribution_b, tfd.Distribution) or callable(distribution_b)):
             raise TypeError(
                 "`distribution_b` must be a `tfd.Distribution`, a Keras layer "
@@ -183,7 +169,7 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
             "distribution_b": _encode_prior(self.distribution_b),
             "use_exact_kl": self.use_exact_kl,
             "test_points_reduce_axis": list(axis) if isinstance(axis, tuple) else axis,
-            "test_points_fn": None if fn is _convert_to_tensor else serialize_fn(fn),
+            "test_points_fn": None if fn is impl.convert_to_tensor else serialize_fn(fn),
             "weight": _encode(self.weight, "weight"),
         }
 
@@ -229,7 +215,7 @@ class KLDivergenceAddLoss(keras.Layer):
     """
 
     def __init__(self, distribution_b, use_exact_kl=False, test_points_reduce_axis=None,
-                 test_points_fn=_convert_to_tensor, weight=None, **kwargs):
+                 test_points_fn=impl.convert_to_tensor, weight=None, **kwargs):
         regularizer = KLDivergenceRegularizer(
             distribution_b, use_exact_kl, test_points_reduce_axis, test_points_fn, weight)
         super().__init__(**distribution_dtype(kwargs))
@@ -270,7 +256,7 @@ def _mean(values, axis):
 
 
 def _check_weight(value):
-    if value is None or isinstance(value, _VARIABLES):
+    if value is None or isinstance(value, impl.VARIABLE_TYPES):
         return value
     return _checks.check_nonnegative_finite("weight", value)
 
@@ -312,11 +298,11 @@ def _encode(value, where):
                 "be saved: give `distribution_b` as a Keras layer returning it.")
         return {"tfd": cls.__name__, "parameters": {
             name: _encode(v, f"{where}.{name}") for name, v in value.parameters.items()}}
-    if isinstance(value, _VARIABLES):
+    if isinstance(value, impl.VARIABLE_TYPES):
         array = np.asarray(value)
         return {"variable": array.tolist(), "dtype": array.dtype.name,
                 "trainable": value.trainable, "name": value.name.split(":")[0]}
-    if isinstance(value, _TENSORS):
+    if isinstance(value, impl.TENSOR_TYPES):
         array = np.asarray(value)
         return {"tensor": array.tolist(), "dtype": array.dtype.name}
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -336,9 +322,7 @@ def _decode(value):
         return cls(**{k: _decode(v) for k, v in value["parameters"].items()})
     if "variable" in value:
         array = np.array(value["variable"], value["dtype"])
-        if not is_tensorflow():  # TFP's JAX substrate has no variables (module docstring)
-            return array
-        return tf.Variable(array, trainable=value["trainable"], name=value["name"])
+        return impl.prior_variable(array, trainable=value["trainable"], name=value["name"])
     return ops.convert_to_tensor(np.array(value["tensor"], value["dtype"]))
 
 
