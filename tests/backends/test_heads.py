@@ -12,7 +12,8 @@ import pytest
 from keras import ops
 
 import tfbsl
-from tfbsl._backend import tfd, tfp
+from tests.backends._kernels import RBFKernelFn
+from tfbsl._backend import tfd
 
 L = tfbsl.layers
 N_TRAIN, N_TEST = 256, 64
@@ -147,25 +148,6 @@ def test_kl_regularizer_and_add_loss_train_and_add_the_kl():
     np.testing.assert_allclose(float(losses[0]), 0.1 * kl.sum(), rtol=1e-5)
 
 
-@keras.saving.register_keras_serializable(package="tfbsl_tests_backends")
-class RBFKernel(keras.layers.Layer):
-    """TFP's tutorial kernel provider, with `keras.ops` (for every backend)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._amplitude = self.add_weight(initializer="zeros", name="amplitude")
-        self._length_scale = self.add_weight(initializer="zeros", name="length_scale")
-
-    def call(self, x):
-        return x
-
-    @property
-    def kernel(self):
-        return tfp.math.psd_kernels.ExponentiatedQuadratic(
-            amplitude=ops.softplus(0.1 * self._amplitude),
-            length_scale=ops.softplus(5.0 * self._length_scale))
-
-
 @pytest.mark.slow  # XLA compiles the VGP's train step in about 40 s on TensorFlow here
 def test_variational_gaussian_process_fits_jit_compiled():
     x = np.linspace(-1, 1, 64, dtype="float32")[:, None]
@@ -179,7 +161,7 @@ def test_variational_gaussian_process_fits_jit_compiled():
         return distribution.variational_loss(y, kl_weight=16 / len(x))
 
     model = keras.Sequential([keras.Input((1,)), L.VariationalGaussianProcess(
-        8, RBFKernel(), event_shape=[1], inducing_index_points_initializer=(
+        8, RBFKernelFn(), event_shape=[1], inducing_index_points_initializer=(
             keras.initializers.Constant(np.linspace(-1, 1, 8)[:, None])))])
     model.compile(keras.optimizers.Adam(0.05), loss=loss, jit_compile=True)
     history = model.fit(x, y, batch_size=16, epochs=4, verbose=0).history["loss"]

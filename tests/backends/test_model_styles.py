@@ -112,7 +112,9 @@ def functional_jit(case, x, y, tmp_path):
     assert np.all(np.isfinite(model.predict(x, verbose=0)))
 
 
-class _Subclassed(keras.Model):
+class _Stack:
+    """Calls its layers in turn (as a user's model or layer would)."""
+
     def __init__(self, layers, **kwargs):
         super().__init__(**kwargs)
         self.stack = layers
@@ -121,25 +123,22 @@ class _Subclassed(keras.Model):
         for layer in self.stack:
             x = layer(x)
         return x
+
+
+class UsersModel(_Stack, keras.Model):
+    pass
 
 
 def subclassed(case, x, y, tmp_path):
-    _fit(_Subclassed(_layers(case)), case, x, y, jit_compile=True)
+    _fit(UsersModel(_layers(case)), case, x, y, jit_compile=True)
 
 
-class _UsersLayer(keras.Layer):
-    def __init__(self, layers, **kwargs):
-        super().__init__(**kwargs)
-        self.stack = layers
-
-    def call(self, x):
-        for layer in self.stack:
-            x = layer(x)
-        return x
+class UsersLayer(_Stack, keras.Layer):
+    pass
 
 
 def nested(case, x, y, tmp_path):
-    _fit(keras.Sequential([keras.Input(case.input_shape), _UsersLayer(_layers(case))]),
+    _fit(keras.Sequential([keras.Input(case.input_shape), UsersLayer(_layers(case))]),
          case, x, y, jit_compile=True)
 
 
