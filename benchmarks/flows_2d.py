@@ -5,6 +5,8 @@ beside the same architectures written the pre-Keras-3 way (TFP bijectors +
 Run from the repository root: `python -m benchmarks.flows_2d` (a few minutes
 on 2 CPU cores) or `python -m benchmarks.flows_2d --long` (more data, epochs
 and datasets); results in benchmarks/results/flows_2d.{json,csv}.
+`--backend jax` trains tfbsl's flows on Keras' JAX backend (results
+flows_2d_jax.*; the tf_keras baseline is TensorFlow's and is left out there).
 
 All NLLs are in nats per example on the RAW data scale (no standardisation),
 beside the data's own entropy (`benchmarks.published.FLOW_ENTROPY_RAW`), the best
@@ -29,24 +31,13 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tensorflow_probability as tfp  # noqa: E402
 from sklearn.datasets import make_moons  # noqa: E402
 
-import tfbsl  # noqa: E402
-from benchmarks._common import write_results  # noqa: E402
+from benchmarks._common import add_backend_argument, select_backend, write_results  # noqa: E402
 from benchmarks.published import FLOW_ENTROPY_RAW  # noqa: E402
-from tfbsl.layers import (  # noqa: E402
-    AffineCoupling,
-    MaskedAutoregressive,
-    NormalizingFlow,
-    Permute,
-    SplineAutoregressive,
-)
 
-tfd, tfb = tfp.distributions, tfp.bijectors
+# Keras, TFP and tfbsl are imported once `--backend` has chosen Keras' backend.
 HIDDEN = (64, 64)
 LR, BATCH = 2e-3, 256
 
@@ -81,6 +72,14 @@ def _after_first(times):
 # ---- tfbsl (Keras 3) -------------------------------------------------------
 
 def tfbsl_flow(kind):
+    from tfbsl.layers import (
+        AffineCoupling,
+        MaskedAutoregressive,
+        NormalizingFlow,
+        Permute,
+        SplineAutoregressive,
+    )
+
     if kind == "MAF":
         blocks = [MaskedAutoregressive(HIDDEN), Permute(),
                   MaskedAutoregressive(HIDDEN), Permute(), MaskedAutoregressive(HIDDEN)]
@@ -96,6 +95,8 @@ def tfbsl_flow(kind):
 
 def run_tfbsl(kind, train, test, steps_per_execution=1):
     """(train one epoch, held-out NLL) closures for tfbsl's flow `kind`."""
+    import keras
+
     keras.utils.set_random_seed(0)
     flow = tfbsl_flow(kind)
     x_in = keras.Input((2,))
@@ -115,7 +116,11 @@ def _keras_closures(model, train, test):
 # ---- baseline: TFP bijectors + tfb.AutoregressiveNetwork under tf_keras -----
 
 def run_tf_keras(kind, train, test):
+    import tensorflow as tf
+    import tensorflow_probability as tfp
     import tf_keras
+
+    tfd, tfb = tfp.distributions, tfp.bijectors
 
     class Flow(tf_keras.Model):
         def __init__(self):
@@ -197,7 +202,14 @@ def main():
                         help="32k training points, 60 epochs, all three datasets")
     parser.add_argument("--datasets", nargs="+", choices=list(ENTROPY))
     parser.add_argument("--epochs", type=int)
+    add_backend_argument(parser)
     args = parser.parse_args()
+    select_backend(args.backend)
+    import keras
+
+    import tfbsl
+    from tfbsl._backend import tfp
+
     n, epochs = (32768, 60) if args.long else (8192, 15)
     epochs = args.epochs or epochs
     datasets = args.datasets or (list(ENTROPY) if args.long else ["moons", "8gaussians"])
@@ -207,7 +219,9 @@ def main():
     peers = [("tfbsl", run_tfbsl, ("MAF", "RealNVP", "NSF")),
              ("tfbsl, 16 steps/call", functools.partial(run_tfbsl, steps_per_execution=16),
               ("MAF", "RealNVP", "NSF"))]
-    if _installed("tf_keras"):
+    if args.backend != "tensorflow":
+        print("the tf_keras baseline runs on TensorFlow: left out with --backend jax")
+    elif _installed("tf_keras"):
         peers.append(("tf_keras+TFP", run_tf_keras, ("MAF", "RealNVP")))
     else:
         print("tf_keras is not installed: skipping the tf_keras baseline (pip install tf-keras)")
@@ -257,9 +271,9 @@ def main():
 
     meta = {"n_train": n, "n_test": n, "epochs": epochs, "batch_size": BATCH, "learning_rate": LR,
             "hidden_units": list(HIDDEN), "scale": "raw", "tfbsl": tfbsl.__version__,
-            "keras": keras.__version__, "tensorflow": tf.__version__, "tfp": tfp.__version__,
-            "cpu_count": os.cpu_count(), "peers": [p[0] for p in peers]}
-    write_results("flows_2d", rows, meta)
+            "keras": keras.__version__, "keras_backend": keras.backend.backend(),
+            "tfp": tfp.__version__, "cpu_count": os.cpu_count(), "peers": [p[0] for p in peers]}
+    write_results("flows_2d" if args.backend == "tensorflow" else "flows_2d_jax", rows, meta)
 
 
 if __name__ == "__main__":

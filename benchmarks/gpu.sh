@@ -11,8 +11,9 @@
 # (tensorflow/probability#2010); a machine with a newer jax needs tfp-nightly,
 # which `fetch` takes (`TFP=tensorflow-probability==0.25.0` for jax < 0.7).
 # `run` installs them into /tmp/site, prints the versions and devices, and runs
-# dense_speed and conv_speed with `--backend jax`; the results go to
-# benchmarks/results/*_gpu.{json,csv} and are copied to OUT when given.
+# the dense, conv and flow benchmarks with `--backend jax` at sizes that take a
+# few minutes together; the results go to benchmarks/results/*_gpu.{json,csv}
+# (flows: flows_2d_jax.*) and are copied to OUT when given.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 case "${1:-}" in
@@ -30,9 +31,11 @@ run)
     python3 -c "import jax, keras, tensorflow_probability as tfp, tfbsl; \
 print('jax', jax.__version__, jax.devices(), 'keras', keras.__version__, 'tfp', tfp.__version__)"
     python3 -m benchmarks.dense_speed --backend jax --name dense_speed_gpu \
-        --widths 512 2048 --batches 256 4096
-    python3 -m benchmarks.conv_speed --backend jax --name conv_speed_gpu --batches 256 2048
-    if [ -n "${2:-}" ]; then cp benchmarks/results/*_gpu.* "$2"; fi
+        --widths 512 2048 --batches 256 4096 --rounds 1
+    python3 -m benchmarks.conv_speed --backend jax --name conv_speed_gpu --batches 256 2048 \
+        --rounds 1
+    python3 -m benchmarks.flows_2d --backend jax --epochs 5 --datasets moons
+    if [ -n "${2:-}" ]; then cp benchmarks/results/*_gpu.* benchmarks/results/flows_2d_jax.* "$2"; fi
     ;;
 *)
     echo "usage: bash benchmarks/gpu.sh fetch | run [OUT]" >&2
