@@ -3,6 +3,7 @@
 __version__ = "0.2.0.dev0"
 
 from tfbsl import (  # noqa: F401
+    baselines,
     callbacks,
     datasets,
     distribute,
