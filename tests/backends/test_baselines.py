@@ -118,3 +118,85 @@ def test_deep_ensemble_rejects_bad_arguments():
         B.DeepEnsemble(["not a model"])
     with pytest.raises(ValueError, match="num_members=0"):
         B.DeepEnsemble(build_fn=_classifier, num_members=0)
+
+
+# Last-layer Laplace ----------------------------------------------------------
+
+def _blr_data(units):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(50, 3)).astype("float32")
+    y = x @ rng.normal(size=(3, units)) + 0.5 + 0.3 * rng.normal(size=(50, units))
+    return x, y
+
+
+def _blr_posterior(phi, y, tau, var):
+    precision = tau * np.eye(phi.shape[1]) + phi.T @ phi / var
+    cov = np.linalg.inv(precision)
+    return cov @ phi.T @ y / var, cov
+
+
+def _log_evidence(phi, y, tau, var):
+    # y[:, j] ~ N(0, var I + Phi Phi^T / tau), independently per unit.
+    cov = var * np.eye(len(phi)) + phi @ phi.T / tau
+    _, logdet = np.linalg.slogdet(cov)
+    quad = np.sum(y * np.linalg.solve(cov, y), axis=0)
+    return float(np.sum(-0.5 * (len(phi) * np.log(2 * np.pi) + logdet + quad)))
+
+
+@pytest.mark.parametrize("body", ["identity", "tanh"])
+def test_last_layer_laplace_is_exact_bayesian_linear_regression(body):
+    x, y = _blr_data(2)
+    layers = [keras.Input((3,))]
+    if body == "tanh":
+        layers.append(keras.layers.Dense(5, activation="tanh"))
+    model = keras.Sequential(layers + [keras.layers.Dense(2)])
+    phi = x.astype(np.float64) if body == "identity" else \
+        keras.ops.convert_to_numpy(model.layers[0](x)).astype(np.float64)
+    phi = np.concatenate([phi, np.ones((len(phi), 1))], axis=1)
+    tau, var = 0.7, 0.09
+    la = B.LastLayerLaplace(model, noise_variance=var, prior_precision=tau).fit(x, y)
+    mean, cov = _blr_posterior(phi, y, tau, var)
+    np.testing.assert_allclose(la.posterior_mean, mean, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(la.posterior_covariance, cov, rtol=1e-5, atol=1e-5)
+    pred_mean, pred_var = la.predict(x[:7])
+    np.testing.assert_allclose(pred_mean, phi[:7] @ mean, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        pred_var, np.repeat(np.sum(phi[:7] @ cov * phi[:7], 1, keepdims=True) + var, 2, 1),
+        rtol=1e-5, atol=1e-6)
+    assert la.log_marginal_likelihood() == pytest.approx(_log_evidence(phi, y, tau, var),
+                                                         rel=1e-8)
+    diag = B.LastLayerLaplace(model, var, tau, hessian_structure="diag").fit(x, y)
+    np.testing.assert_allclose(
+        diag.posterior_covariance, 1 / (tau + np.sum(phi * phi, 0) / var), rtol=1e-6)
+    np.testing.assert_allclose(diag.posterior_mean, mean, rtol=1e-5, atol=1e-5)
+    map_mean = B.LastLayerLaplace(model, var, tau, refit_mean=False).fit(x, y).posterior_mean
+    np.testing.assert_allclose(map_mean[:-1], keras.ops.convert_to_numpy(model.layers[-1].kernel))
+
+
+def test_last_layer_laplace_optimises_prior_precision_to_evidence_maximum():
+    x, y = _blr_data(1)
+    y = y[:, 0]
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    phi = np.concatenate([x.astype(np.float64), np.ones((len(x), 1))], axis=1)
+    la = B.LastLayerLaplace(model, noise_variance=0.09).fit(x, y)
+    tau = la.optimize_prior_precision()
+    grid = np.exp(np.linspace(np.log(1e-4), np.log(1e4), 4001))
+    best = grid[np.argmax([_log_evidence(phi, y[:, None], t, 0.09) for t in grid])]
+    assert abs(np.log(tau / best)) < 2 * (np.log(grid[1]) - np.log(grid[0]))
+    assert la.prior_precision == tau
+    np.testing.assert_allclose(la.posterior_mean, _blr_posterior(phi, y[:, None], tau, 0.09)[0],
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_last_layer_laplace_rejects_bad_arguments():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="noise_variance=0"):
+        B.LastLayerLaplace(model, noise_variance=0)
+    with pytest.raises(ValueError, match="hessian_structure='kron'"):
+        B.LastLayerLaplace(model, hessian_structure="kron")
+    with pytest.raises(TypeError, match="Dense"):
+        B.LastLayerLaplace(keras.Sequential([keras.Input((3,)), keras.layers.Activation("relu")]))
+    with pytest.raises(ValueError, match="fit"):
+        B.LastLayerLaplace(model).predict(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="y"):
+        B.LastLayerLaplace(model).fit(np.zeros((4, 3)), np.zeros((3, 1)))

@@ -4,10 +4,12 @@ Written with `keras.ops` and NumPy only, on every backend tfbsl supports.
 """
 
 from tfbsl.baselines.ensemble import DeepEnsemble
+from tfbsl.baselines.laplace import LastLayerLaplace
 from tfbsl.baselines.temperature import TemperatureScaling, fit_temperature
 
 __all__ = [
     "DeepEnsemble",
+    "LastLayerLaplace",
     "TemperatureScaling",
     "fit_temperature",
 ]
