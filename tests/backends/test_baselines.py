@@ -200,3 +200,72 @@ def test_last_layer_laplace_rejects_bad_arguments():
         B.LastLayerLaplace(model).predict(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="y"):
         B.LastLayerLaplace(model).fit(np.zeros((4, 3)), np.zeros((3, 1)))
+
+
+# SWAG ------------------------------------------------------------------------
+
+def test_swag_moments_and_deviations_match_numpy():
+    rng = np.random.default_rng(3)
+    thetas = rng.normal(size=(6, 5))
+    swag = B.SWAG(max_rank=4)
+    for theta in thetas:
+        swag.update(theta)
+    running_means = np.cumsum(thetas, 0) / np.arange(1, 7)[:, None]
+    np.testing.assert_allclose(swag.mean, thetas.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(swag.variance, thetas.var(0), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(swag.deviations, (thetas - running_means)[-4:].T, rtol=1e-12)
+    assert swag.num_collected == 6
+
+
+def test_swag_sample_sets_model_weights_and_collects_during_fit():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    swag = B.SWAG(start_epoch=1, max_rank=3)
+    model.fit(X, X[:, :2], epochs=4, batch_size=8, verbose=0, callbacks=[swag])
+    assert swag.num_collected == 3 and swag.deviations.shape == (8, 3)
+    mean, var, dev = swag.mean, swag.variance, swag.deviations
+    theta = swag.sample(seed=5)
+    rng = np.random.default_rng(5)
+    expected = mean + np.sqrt(var / 2) * rng.normal(size=8) + dev @ rng.normal(size=3) / 2.0
+    np.testing.assert_allclose(theta, expected, rtol=1e-12)
+    flat = np.concatenate([np.ravel(keras.ops.convert_to_numpy(w))
+                           for w in model.trainable_weights])
+    np.testing.assert_allclose(flat, theta, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(swag.sample(seed=5), theta)
+
+
+def test_swag_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="max_rank=0"):
+        B.SWAG(max_rank=0)
+    with pytest.raises(ValueError, match="start_epoch"):
+        B.SWAG(start_epoch=-1)
+    swag = B.SWAG()
+    with pytest.raises(ValueError, match="collected"):
+        swag.sample(seed=0)
+    swag.update(np.zeros(3))
+    with pytest.raises(ValueError, match="length 3"):
+        swag.update(np.zeros(4))
+
+
+# MC dropout ------------------------------------------------------------------
+
+def _dropout_linear(rate):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(rate, seed=1),
+                              keras.layers.Dense(1)])
+    model.layers[-1].kernel.assign(np.array([[1.0], [-2.0], [0.5], [1.5]], "float32"))
+    return model
+
+
+def test_mc_dropout_predict():
+    x = np.random.default_rng(4).normal(size=(5, 4)).astype("float32")
+    still = B.mc_dropout_predict(_dropout_linear(0.0), x, num_samples=3)
+    assert still.shape == (3, 5, 1)
+    np.testing.assert_array_equal(still[0], still[1])
+    model = _dropout_linear(0.5)
+    samples = B.mc_dropout_predict(model, x, num_samples=200, batch_size=3)
+    assert samples.shape == (200, 5, 1) and not np.allclose(samples[0], samples[1])
+    deterministic = keras.ops.convert_to_numpy(model(x, training=False))
+    error = np.abs(samples.mean(0) - deterministic)
+    assert np.all(error < 5 * samples.std(0) / np.sqrt(200) + 1e-6)
+    with pytest.raises(ValueError, match="num_samples=0"):
+        B.mc_dropout_predict(model, x, num_samples=0)
