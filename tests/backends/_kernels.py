@@ -14,9 +14,9 @@ def rbf(amplitude, length_scale):
         length_scale=ops.softplus(5.0 * ops.convert_to_tensor(length_scale)))
 
 
-@keras.saving.register_keras_serializable(package="tfbsl_tests")
-class RBFKernelFn(keras.layers.Layer):
-    """The tutorial's `RBFKernelFn`, on Keras 3 (`tf.keras` is Keras 3 in TF 2.21)."""
+class RBFKernelProvider:
+    """The tutorial's kernel provider, for any Keras' `Layer` base (Keras 3's
+    here, tf_keras' in tests/_kernels.py): two weights, the kernel from them."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -29,3 +29,8 @@ class RBFKernelFn(keras.layers.Layer):
     @property
     def kernel(self):
         return rbf(self._amplitude, self._length_scale)
+
+
+@keras.saving.register_keras_serializable(package="tfbsl_tests")
+class RBFKernelFn(RBFKernelProvider, keras.layers.Layer):
+    """The tutorial's `RBFKernelFn`, on Keras 3 (`tf.keras` is Keras 3 in TF 2.21)."""

@@ -89,6 +89,14 @@ def _layers(case):
     return case.pre() + [case.make()]
 
 
+def _functional(case):
+    inputs = keras.Input(case.input_shape)
+    outputs = inputs
+    for layer in _layers(case):
+        outputs = layer(outputs)
+    return keras.Model(inputs, outputs)
+
+
 def _fit(model, case, x, y, jit_compile):
     model.compile(keras.optimizers.Adam(1e-3), case.loss(), jit_compile=jit_compile)
     losses = model.fit(x, y, epochs=2, batch_size=8, verbose=0).history["loss"]
@@ -103,11 +111,7 @@ def sequential_without_input(case, x, y, tmp_path):
 
 
 def functional_jit(case, x, y, tmp_path):
-    inputs = keras.Input(case.input_shape)
-    outputs = inputs
-    for layer in _layers(case):
-        outputs = layer(outputs)
-    model = _fit(keras.Model(inputs, outputs), case, x, y, jit_compile=True)
+    model = _fit(_functional(case), case, x, y, jit_compile=True)
     assert np.isfinite(model.evaluate(x, y, verbose=0))
     assert np.all(np.isfinite(model.predict(x, verbose=0)))
 
@@ -198,11 +202,7 @@ def _jax_loop(model, loss_fn, optimizer, x, y):
 
 
 def round_trip(case, x, y, tmp_path):
-    inputs = keras.Input(case.input_shape)
-    outputs = inputs
-    for layer in _layers(case):
-        outputs = layer(outputs)
-    model = _fit(keras.Model(inputs, outputs), case, x, y, jit_compile=True)
+    model = _fit(_functional(case), case, x, y, jit_compile=True)
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
     for a, b in zip(model.weights, loaded.weights, strict=True):
