@@ -329,8 +329,8 @@ def test_autoregressive_transform_trains_as_tfp():
     ours_loss = ours.fit(np.zeros((250, 0)), data, **fit).history["loss"]
     theirs_loss = theirs.fit(np.zeros((250, 0)), data, **fit).history["loss"]
     # Ten float32 Adam steps of two frameworks: seen 2.8e-5 apart once in a
-    # full CI run (7.822505 vs 7.822284; 1e-6 when run alone); a different
-    # objective or update would differ by far more.
+    # full CI run (7.822505 vs 7.822284; identical when run alone here); a
+    # different objective or update would differ by far more.
     np.testing.assert_allclose(ours_loss, theirs_loss, rtol=1e-4)
     after = ours(np.zeros((250, 0))).log_prob(data)
     np.testing.assert_allclose(after, theirs(np.zeros((250, 0))).log_prob(data), rtol=1e-4)
