@@ -66,14 +66,9 @@ def rademacher(shape, seed, dtype):
     return (2 * bits.reshape(-1)[:size].astype(dtype) - 1).reshape(shape)
 
 
-def is_concrete(value=None):
+def is_concrete(value):
     """Whether `value` is concrete (not a tracer), so a data check can look at it."""
-    return not isinstance(value, jax.core.Tracer) if value is not None else not _tracing()
-
-
-def _tracing():
-    # A trace is active when a fresh array comes out as a tracer.
-    return isinstance(jnp.zeros(()) + 0, jax.core.Tracer)
+    return not isinstance(value, jax.core.Tracer)
 
 
 def symbolic_dimension(*values):

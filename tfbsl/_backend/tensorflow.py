@@ -122,8 +122,8 @@ def rademacher(shape, seed, dtype):
     return tf.reshape(tf.cast(2 * tf.reshape(bits, [-1])[:size] - 1, dtype), shape)
 
 
-def is_concrete(value=None):
-    """Whether values are concrete here (eager), so a data check can look at them."""
+def is_concrete(value):
+    """Whether values are concrete here (eager), so a data check can look at `value`."""
     del value
     return tf.executing_eagerly()
 
