@@ -100,7 +100,7 @@ def main(site, checkout):
              and not _under(module.__file__, site)]
     assert not stray, f"tfbsl modules from outside {site}: {stray}"
 
-    # Package data: both CSVs load, the attribution ships beside them.
+    # Package data: both CSVs and a UCI table load, the attribution ships beside them.
     import keras
     import numpy as np
 
@@ -111,6 +111,7 @@ def main(site, checkout):
     assert x.shape == (1599, 11) and y.shape == (1599,), (x.shape, y.shape)
     assert len(feature_names) == 11
     assert tfbsl.datasets.load_wine_quality("white").features.shape == (4898, 11)
+    assert tfbsl.datasets.load_uci("protein", split=4).x_train.shape == (41157, 9)
 
     # A tiny Bayesian regression: one epoch, then a `.keras` round trip with
     # no custom_objects (the layers and the loss register themselves).

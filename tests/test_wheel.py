@@ -1,6 +1,6 @@
 """Build tfbsl's wheel and sdist, install the wheel outside the checkout and
-smoke-test it: catches modules and package data (the wine CSVs, their
-attribution README) that the distributions leave out.
+smoke-test it: catches modules and package data (the wine CSVs, the UCI
+tables, their attribution README) that the distributions leave out.
 
 Building: `python -m build --wheel --sdist --no-isolation` (offline: it uses
 the setuptools and wheel already installed instead of downloading them) runs
@@ -112,8 +112,11 @@ def test_wheel_ships_every_package_file_and_the_data(built):
     assert package == expected, (
         f"missing from the wheel: {sorted(expected - package)}; "
         f"unexpected: {sorted(package - expected)}")
+    uci = ("concrete", "energy", "kin8nm", "naval-propulsion-plant", "power-plant",
+           "protein-tertiary-structure", "wine-quality-red", "yacht")
     for data in ("tfbsl/datasets/README.md", "tfbsl/datasets/winequality-red.csv",
-                 "tfbsl/datasets/winequality-white.csv"):
+                 "tfbsl/datasets/winequality-white.csv",
+                 *(f"tfbsl/datasets/uci-{name}.txt.gz" for name in uci)):
         assert data in names
     assert any(n.endswith(".dist-info/LICENSE") or "/licenses/LICENSE" in n for n in names)
 
