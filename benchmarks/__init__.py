@@ -2,7 +2,7 @@
 
     python -m benchmarks.dense_speed --quick
     python -m benchmarks.conv_speed
-    python -m benchmarks.uci_wine --quick
+    python -m benchmarks.uci --quick
     python -m benchmarks.flows_2d
     python -m benchmarks.vae_digits
     python -m benchmarks.digits_uncertainty

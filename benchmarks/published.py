@@ -3,9 +3,10 @@
 Every figure here is labelled with its source. `±` is a standard error over the
 protocol's splits unless the row says otherwise (`spread`).
 
-- `UCI_WINE_RED`: published test RMSE and test log-likelihood on UCI
-  wine-quality-red under the protocol of Hernández-Lobato & Adams (2015), used by
-  `benchmarks/uci_wine.py`; the papers are in `REFERENCES`.
+- `UCI_PUBLISHED`: published test RMSE and test log-likelihood on the eight UCI
+  regression sets under the protocol of Hernández-Lobato & Adams (2015), one list of
+  rows per data set (`UCI_WINE_RED` is wine's, with the VI row), used by
+  `benchmarks/uci.py`; the papers are in `REFERENCES`.
 - `FLOW_ENTROPY_RAW`: the entropy of the 2-D toy densities of
   `benchmarks/flows_2d.py` on the raw data scale (the best held-out NLL any model
   can reach), with how each was computed; `data_entropy_mc` recomputes them.
@@ -18,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-# ---- UCI wine-quality-red regression --------------------------------------------------
+# ---- UCI regression (the Hernández-Lobato & Adams 2015 suite) -------------------------
 
 REFERENCES = {
     "Hernandez-Lobato & Adams 2015": (
@@ -37,25 +38,30 @@ REFERENCES = {
         "B. Lakshminarayanan, A. Pritzel and C. Blundell, \"Simple and Scalable "
         "Predictive Uncertainty Estimation using Deep Ensembles\", NeurIPS 2017, "
         "https://arxiv.org/abs/1612.01474"),
+    "DropoutUncertaintyExps grid": (
+        "Y. Gal, re-run (2018) of the UCI experiments of Gal & Ghahramani 2016 with a grid "
+        "search over the dropout rate and the precision tau on each split, README of "
+        "https://github.com/yaringal/DropoutUncertaintyExps"),
 }
 
 UCI_PROTOCOL = (
-    "Hernández-Lobato & Adams 2015: 20 random 90/10 train/test splits, one hidden layer of "
-    "50 units, inputs and targets normalised with the training split's mean and standard "
-    "deviation; test RMSE and test log-likelihood per example (Gaussian predictive, nats) on "
-    "the original target scale, mean ± standard error over the splits")
+    "Hernández-Lobato & Adams 2015: 20 random 90/10 train/test splits (protein: 5), one "
+    "hidden layer of 50 units (protein: 100), inputs and targets normalised with the "
+    "training split's mean and standard deviation; test RMSE and test log-likelihood per "
+    "example (Gaussian predictive, nats) on the original target scale, mean ± standard "
+    "error over the splits")
 
 
 class PublishedRow(NamedTuple):
     """One published result. `source` is the short label printed in the results table
     (and written to the results files); `references` are keys of `REFERENCES`;
-    `spread` says what `rmse_se` and `ll_se` are."""
+    `spread` says what `rmse_se` and `ll_se` are (None: not recorded)."""
 
     method: str
     rmse: float
-    rmse_se: float
+    rmse_se: float | None
     ll: float
-    ll_se: float
+    ll_se: float | None
     source: str
     references: tuple[str, ...]
     spread: str = "s.e."
@@ -91,6 +97,51 @@ UCI_WINE_RED = [
              "for the RMSE as well as the log-likelihood; as standard errors (/ sqrt(20)): "
              "0.009, 0.027"),
 ]
+
+
+# PBP, MC dropout and deep ensembles as Lakshminarayanan et al. 2017 tabulate them (Table 1,
+# their NLLs negated into log-likelihoods, their ± not recorded here); MC dropout with the
+# per-split grid search, ± s.e., from the README of DropoutUncertaintyExps.
+# dataset: (PBP, MC dropout, deep ensembles, MC dropout grid), each (rmse, ll) or
+# (rmse, rmse_se, ll, ll_se).
+_UCI_TABLE = {
+    "concrete": ((5.67, -3.16), (5.23, -3.04), (6.03, -3.06), (4.82, 0.16, -2.93, 0.02)),
+    "energy": ((1.80, -2.04), (1.66, -1.99), (2.09, -1.38), (0.54, 0.06, -1.21, 0.01)),
+    "kin8nm": ((0.10, 0.90), (0.10, 0.95), (0.09, 1.20), (0.08, 0.00, 1.14, 0.01)),
+    "naval": ((0.01, 3.73), (0.01, 3.80), (0.00, 5.63), (0.00, 0.00, 4.45, 0.00)),
+    "power": ((4.12, -2.84), (4.02, -2.80), (4.11, -2.79), (4.01, 0.04, -2.80, 0.01)),
+    "protein": ((4.73, -2.97), (4.36, -2.89), (4.71, -2.83), (4.27, 0.02, -2.87, 0.00)),
+    "wine": ((0.64, -0.97), (0.62, -0.93), (0.64, -0.94), (0.62, 0.01, -0.93, 0.01)),
+    "yacht": ((1.02, -1.63), (1.11, -1.55), (1.58, -1.18), (0.67, 0.05, -1.25, 0.01)),
+}
+_LAKSHMINARAYANAN = "as tabulated by Lakshminarayanan et al. 2017 (Table 1)"
+_NO_SE = "the table's ± not recorded here"
+
+
+def _uci_rows(dataset):
+    pbp, dropout, ensembles, grid = _UCI_TABLE[dataset]
+    grid_row = PublishedRow(
+        "MC dropout, grid", *grid, "Gal 2018, DropoutUncertaintyExps (grid search)",
+        ("Gal & Ghahramani 2016", "DropoutUncertaintyExps grid"),
+        note="dropout rate and tau chosen by a grid search on each split")
+    if dataset == "wine":  # the rows with their standard errors, and VI
+        return UCI_WINE_RED + [grid_row]
+    nan = None  # no standard error recorded
+    return [
+        PublishedRow("PBP", pbp[0], nan, pbp[1], nan, _LAKSHMINARAYANAN,
+                     ("Hernandez-Lobato & Adams 2015", "Lakshminarayanan et al. 2017"),
+                     spread="n/a", note=f"probabilistic backpropagation; {_NO_SE}"),
+        PublishedRow("MC dropout", dropout[0], nan, dropout[1], nan, _LAKSHMINARAYANAN,
+                     ("Gal & Ghahramani 2016", "Lakshminarayanan et al. 2017"),
+                     spread="n/a", note=f"Gal & Ghahramani 2016's figures; {_NO_SE}"),
+        PublishedRow("deep ensembles", ensembles[0], nan, ensembles[1], nan,
+                     "Lakshminarayanan et al. 2017", ("Lakshminarayanan et al. 2017",),
+                     spread="n/a", note=f"5 networks with adversarial training; {_NO_SE}"),
+        grid_row,
+    ]
+
+
+UCI_PUBLISHED = {dataset: _uci_rows(dataset) for dataset in _UCI_TABLE}
 
 
 # ---- 2-D toy densities (benchmarks/flows_2d.py) ----------------------------------------
