@@ -133,7 +133,8 @@ BAD_INPUTS = [
     (dict(name="yacht", split=20), ValueError, r"`split` must be an integer in \[0, 20\)"
                                                r".*split=20"),
     (dict(name="protein", split=5), ValueError, r"`split` .*\[0, 5\).*split=5"),
-    (dict(name="yacht", split=-1), ValueError, r"`split` must be an integer >= 0.*split=-1"),
+    (dict(name="yacht", split=-1), ValueError, r"`split` must be an integer in \[0, 20\)"
+                                               r".*split=-1"),
     (dict(name="yacht", split=1.0), TypeError, r"`split` must be an integer.*split=1\.0"),
     (dict(name="yacht", split="1"), TypeError, r"`split` must be an integer.*split='1'"),
     (dict(name="yacht", split=True), TypeError, r"`split` must be an integer.*split=True"),

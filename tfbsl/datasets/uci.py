@@ -79,9 +79,9 @@ def uci_num_splits(name):
 
 
 def _check_split(name, split, seed):
-    split = _checks.check_int("split", split, minimum=0)
+    split = _checks.check_int("split", split)  # a TypeError for a non-integer
     num_splits = _SETS[name][4]
-    if split >= num_splits:
+    if not 0 <= split < num_splits:
         raise ValueError(
             f"`split` must be an integer in [0, {num_splits}) for {name!r} "
             f"(its {num_splits} splits). Received: split={split!r}")
