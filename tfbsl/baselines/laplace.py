@@ -1,16 +1,16 @@
-"""A last-layer Laplace approximation for regression (Gaussian likelihood)."""
+"""A last-layer Laplace approximation for regression (Gaussian likelihood).
+
+`LastLayerLaplaceClassifier` (in `laplace_classification`) is its softmax
+twin; both stand on `_last_layer`, `_laplace_posterior` and `_prior_search`.
+"""
 
 import keras
 import numpy as np
 
 from tfbsl import _checks
-
-_STRUCTURES = ("full", "diag")
-# The search on log prior precision: a grid over these bounds, then a
-# golden-section refinement around the grid's best point.
-_LOG_PRECISION_BOUNDS = (np.log(1e-8), np.log(1e8))
-_GRID_POINTS = 161
-_GOLDEN_STEPS = 100
+from tfbsl.baselines._laplace_posterior import STRUCTURES, LaplacePosterior
+from tfbsl.baselines._last_layer import LastLayer
+from tfbsl.baselines._prior_search import maximise_over_log_precision
 
 
 class LastLayerLaplace:
@@ -27,7 +27,8 @@ class LastLayerLaplace:
     Gaussian with mean `phi^T mu` and variance
     `phi^T Sigma phi + noise_variance`.
 
-    Regression only: classification (a softmax likelihood) is not supported.
+    For classification (a softmax likelihood) use
+    `LastLayerLaplaceClassifier`.
 
     Args:
         model: a built Keras model (Sequential or functional) whose last
@@ -54,32 +55,25 @@ class LastLayerLaplace:
         Daxberger, Kristiadi, Immer, Eschenhagen, Bauer & Hennig (2021),
         "Laplace Redux -- Effortless Bayesian Deep Learning",
         https://arxiv.org/abs/2106.14806
+
+    Example:
+    ```python
+    la = tfbsl.baselines.LastLayerLaplace(model, noise_variance=0.1).fit(x, y)
+    la.optimize_prior_precision()
+    mean, variance = la.predict(x_test)
+    ```
     """
 
     def __init__(self, model, noise_variance=1.0, prior_precision=1.0,
                  hessian_structure="full", refit_mean=True):
-        if not isinstance(model, keras.Model):
-            raise TypeError(f"`model` must be a Keras model. Received: model={model!r}")
-        last = model.layers[-1] if model.layers else None
-        if not isinstance(last, keras.layers.Dense):
-            raise TypeError(
-                "`model`'s last layer must be a `keras.layers.Dense`. Received: "
-                f"model.layers[-1]={last!r}")
-        if last.activation is not keras.activations.linear:
-            raise ValueError(
-                "`model`'s last Dense layer must have a linear activation (a "
-                "Gaussian likelihood on its outputs). Received: activation="
-                f"{getattr(last.activation, '__name__', last.activation)!r}")
+        self._last = LastLayer(model, {keras.activations.linear: "linear"},
+                               "a Gaussian likelihood on its outputs")
         self.model = model
         self.noise_variance = _checks.check_positive_finite("noise_variance", noise_variance)
         self.prior_precision = _checks.check_positive_finite("prior_precision", prior_precision)
         self.hessian_structure = _checks.check_choice(
-            "hessian_structure", hessian_structure, _STRUCTURES)
+            "hessian_structure", hessian_structure, STRUCTURES)
         self.refit_mean = _checks.check_bool("refit_mean", refit_mean)
-        self._last = last
-        body_output, inputs = last.input, model.inputs
-        self._body = None if any(body_output is t for t in inputs) else \
-            keras.Model(inputs[0] if len(inputs) == 1 else inputs, body_output)
         self._stats = None
         self.posterior_mean = None
         self.posterior_covariance = None
@@ -87,13 +81,7 @@ class LastLayerLaplace:
     def features(self, x):
         """The last layer's inputs for `x`, float64, with a column of ones
         appended when the layer has a bias."""
-        x = _checks.check_examples("x", _checks.check_numeric_array("x", x))
-        phi = x if self._body is None else keras.ops.convert_to_numpy(
-            self._body(x.astype(keras.config.floatx())))
-        phi = np.asarray(phi, np.float64).reshape(len(x), -1)
-        if self._last.use_bias:
-            phi = np.concatenate([phi, np.ones((len(phi), 1))], axis=1)
-        return phi
+        return self._last.features(x)
 
     def fit(self, x, y):
         """Compute the posterior from training inputs `x` and targets `y`.
@@ -122,34 +110,27 @@ class LastLayerLaplace:
             raise ValueError(
                 f"`y` must hold finite targets of shape ({len(phi)}, {units}). "
                 f"Received: y.shape={y.shape}")
-        gram = phi.T @ phi
-        eigenvalues, eigenvectors = np.linalg.eigh(gram)
-        self._stats = {
-            "n": len(phi), "gram": gram, "phi_y": phi.T @ y, "yy": np.sum(y * y, axis=0),
-            "eigenvalues": np.clip(eigenvalues, 0.0, None), "eigenvectors": eigenvectors,
-        }
+        # The likelihood Hessian Phi^T Phi / sigma^2, the same for every unit:
+        # its eigendecomposition gives the evidence in closed form for any
+        # prior precision, whatever the posterior's structure.
+        gram = phi.T @ phi / self.noise_variance
+        self._stats = {"n": len(phi), "phi_y": phi.T @ y, "yy": np.sum(y * y, axis=0),
+                       "hessian": LaplacePosterior(gram, "full"),
+                       "diag": LaplacePosterior(np.diag(gram), "diag")}
         self._update_posterior()
         return self
 
-    def _trained_weights(self):
-        kernel = keras.ops.convert_to_numpy(self._last.kernel).astype(np.float64)
-        if self._last.use_bias:
-            bias = keras.ops.convert_to_numpy(self._last.bias).astype(np.float64)
-            kernel = np.concatenate([kernel, bias[None]], axis=0)
-        return kernel
+    def _posterior(self):
+        return self._stats["hessian" if self.hessian_structure == "full" else "diag"]
 
     def _update_posterior(self):
         s, tau, var = self._stats, self.prior_precision, self.noise_variance
-        precision = tau * np.eye(len(s["gram"])) + s["gram"] / var
         if self.refit_mean:
-            self.posterior_mean = np.linalg.solve(precision, s["phi_y"] / var)
+            full = s["hessian"]
+            self.posterior_mean = full.covariance(tau) @ s["phi_y"] / var
         else:
-            self.posterior_mean = self._trained_weights()
-        if self.hessian_structure == "full":
-            v, lam = s["eigenvectors"], s["eigenvalues"]
-            self.posterior_covariance = (v / (tau + lam / var)) @ v.T
-        else:
-            self.posterior_covariance = 1.0 / np.diag(precision)
+            self.posterior_mean = self._last.weights()
+        self.posterior_covariance = self._posterior().covariance(tau)
 
     def _require_fit(self, what):
         if self._stats is None:
@@ -175,16 +156,16 @@ class LastLayerLaplace:
         return self._log_evidence(np.log(tau))
 
     def _log_evidence(self, log_tau):
+        # The Laplace evidence at the exact posterior mean, which is exact here.
         s, var = self._stats, self.noise_variance
-        tau, lam = np.exp(log_tau), s["eigenvalues"]
-        a = tau + lam / var  # the posterior precision's eigenvalues
-        c = s["eigenvectors"].T @ s["phi_y"]  # (d, units) in the eigenbasis
-        m = c / var / a[:, None]  # the posterior mean in the eigenbasis
-        residual = s["yy"] - 2 * np.sum(m * c, 0) + np.sum(lam[:, None] * m * m, 0)
-        d, n = len(lam), s["n"]
-        per_unit = (-0.5 * n * np.log(2 * np.pi * var) - 0.5 * residual / var
-                    - 0.5 * tau * np.sum(m * m, 0) + 0.5 * d * log_tau
-                    - 0.5 * np.sum(np.log(a)))
+        hessian = s["hessian"]
+        tau, lam = np.exp(log_tau), hessian.eigenvalues
+        c = hessian.eigenvectors.T @ s["phi_y"] / var  # (d, units) in the eigenbasis
+        m = c / (tau + lam)[:, None]  # the posterior mean in the eigenbasis
+        residual = s["yy"] - 2 * var * np.sum(m * c, 0) + var * np.sum(lam[:, None] * m * m, 0)
+        log_likelihood = -0.5 * s["n"] * np.log(2 * np.pi * var) - 0.5 * residual / var
+        per_unit = (log_likelihood - 0.5 * tau * np.sum(m * m, 0)
+                    - 0.5 * hessian.log_det_ratio(tau))
         return float(np.sum(per_unit))
 
     def optimize_prior_precision(self):
@@ -200,23 +181,7 @@ class LastLayerLaplace:
             ValueError: before `fit`.
         """
         self._require_fit("optimize_prior_precision")
-        grid = np.linspace(*_LOG_PRECISION_BOUNDS, _GRID_POINTS)
-        values = [self._log_evidence(t) for t in grid]
-        best = int(np.argmax(values))
-        low, high = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
-        ratio = (np.sqrt(5.0) - 1) / 2
-        a, b = high - ratio * (high - low), low + ratio * (high - low)
-        fa, fb = self._log_evidence(a), self._log_evidence(b)
-        for _ in range(_GOLDEN_STEPS):
-            if fa > fb:
-                high, b, fb = b, a, fa
-                a = high - ratio * (high - low)
-                fa = self._log_evidence(a)
-            else:
-                low, a, fa = a, b, fb
-                b = low + ratio * (high - low)
-                fb = self._log_evidence(b)
-        self.prior_precision = float(np.exp(0.5 * (low + high)))
+        self.prior_precision = maximise_over_log_precision(self._log_evidence)
         self._update_posterior()
         return self.prior_precision
 
