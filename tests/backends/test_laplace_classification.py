@@ -17,9 +17,12 @@ B = tfbsl.baselines
 
 
 def _model(units=3, activation=None, width=4, inputs=3, seed=0):
+    """A tanh MLP with a non-zero last bias (as a trained one has)."""
     keras.utils.set_random_seed(seed)
-    return keras.Sequential([keras.Input((inputs,)), keras.layers.Dense(width, activation="tanh"),
-                             keras.layers.Dense(units, activation=activation)])
+    model = keras.Sequential([keras.Input((inputs,)), keras.layers.Dense(width, activation="tanh"),
+                              keras.layers.Dense(units, activation=activation)])
+    model.layers[-1].bias.assign(np.linspace(-0.5, 0.5, units).astype("float32"))
+    return model
 
 
 def _data(n=40, inputs=3, classes=3, seed=0):
