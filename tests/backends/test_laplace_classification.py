@@ -208,15 +208,16 @@ def _blobs(rng, n, centers):
 
 @pytest.fixture(scope="module")
 def overfitted():
-    """A ReLU MLP trained without regularisation to speak (L-BFGS, in
-    scikit-learn for speed) on 200 points of three overlapping classes,
-    its weights copied into a Keras model."""
+    """A ReLU MLP overfitted (weight decay 1e-4, 300 L-BFGS steps in
+    scikit-learn, for speed) to 200 points of three overlapping classes, its
+    weights copied into a Keras model: a MAP over-confident on held-out data
+    (NLL 2.35 against 0.85 for the full Laplace)."""
     neural_network = pytest.importorskip("sklearn.neural_network")
     rng = np.random.default_rng(0)
     x, y = _blobs(rng, 200, _CENTERS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # L-BFGS stops at max_iter, overfitted
-        clf = neural_network.MLPClassifier((32,), alpha=1e-4, solver="lbfgs", max_iter=1000,
+        clf = neural_network.MLPClassifier((32,), alpha=1e-4, solver="lbfgs", max_iter=300,
                                            random_state=0).fit(x, y)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(32, activation="relu"),
                               keras.layers.Dense(3)])

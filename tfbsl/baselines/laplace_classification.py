@@ -47,8 +47,10 @@ class LastLayerLaplaceClassifier:
         prior_precision: the prior precision of the last layer's weights, a
             finite number > 0.
         hessian_structure: `"full"` (the full `(P, P)` covariance of the
-            `P = features * classes` weights) or `"diag"` (the diagonal of
-            the precision only; the logits then have a diagonal covariance).
+            `P = features * classes` weights; it holds a few `(P, P)`
+            float64 matrices, 0.2 GB each for P = 5000) or `"diag"` (the
+            diagonal of the precision only; the logits then have a diagonal
+            covariance).
         refit_mean: if False (default) the mode is the model's trained
             weights, as in the classical Laplace approximation around a MAP
             estimate; if True it is the exact minimiser of the regularised
