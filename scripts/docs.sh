@@ -7,7 +7,8 @@
 # TFBSL_PYTHON names another interpreter to build with (the test suite's own).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-out="$(realpath -m "${1:-$root/site}")"
+out="${1:-$root/site}"
+case "$out" in /*) ;; *) out="$PWD/$out" ;; esac   # relative to where it was called
 cd "$root"
 python="${TFBSL_PYTHON:-.venv/bin/python}"
 if ! "$python" -c "import mkdocs, material, mkdocstrings_handlers.python, mkdocs_jupyter" 2>/dev/null; then
