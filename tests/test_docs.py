@@ -33,9 +33,18 @@ API_MODULES = (
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("docs") / "site"
+def test_docs_build_strict_and_read_as_a_user(tmp_path):
+    """One test, so that pytest-xdist builds the site once (about a minute)."""
+    site = _build(tmp_path / "site")
+    _every_public_name_has_an_api_entry(site)
+    _dense_variational_page_shows_signature_args_and_example(site)
+    _normalizing_flow_page_shows_signature_args_and_methods(site)
+    _porting_guide_has_its_tables(site)
+    _tutorials_render_their_stored_outputs(site)
+    _benchmark_pages_date_their_runs(site)
+
+
+def _build(out):
     env = {**os.environ, "TFBSL_PYTHON": sys.executable, "CUDA_VISIBLE_DEVICES": ""}
     done = subprocess.run(["bash", str(ROOT / "scripts" / "docs.sh"), str(out)], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S)
@@ -87,7 +96,7 @@ def _defined_under(defining_module, module_name):
         defining_module == module_name or defining_module.startswith(module_name + "."))
 
 
-def test_every_public_name_has_an_api_entry(site):
+def _every_public_name_has_an_api_entry(site):
     documented = _inventory(site)
     missing = [f"{m}.{name}" for m in API_MODULES for name in _public_names(m)
                if f"{m}.{name}" not in documented]
@@ -95,7 +104,7 @@ def test_every_public_name_has_an_api_entry(site):
     assert "tfbsl.get_distribution" in documented
 
 
-def test_dense_variational_page_shows_signature_args_and_example(site):
+def _dense_variational_page_shows_signature_args_and_example(site):
     page = (site / "api" / "layers-variational" / "index.html").read_text(encoding="utf-8")
     text = _section(page, "tfbsl.layers.DenseVariational", "tfbsl.layers.Conv1DVariational")
     signature = ("DenseVariational(units,make_posterior_fn=None,make_prior_fn=None,kl_weight=None,"
@@ -111,7 +120,7 @@ def test_dense_variational_page_shows_signature_args_and_example(site):
     assert "compute_output_shape" not in text and "_Variational" not in text
 
 
-def test_normalizing_flow_page_shows_signature_args_and_methods(site):
+def _normalizing_flow_page_shows_signature_args_and_methods(site):
     page = (site / "api" / "layers-flows" / "index.html").read_text(encoding="utf-8")
     text = _section(page, "tfbsl.layers.NormalizingFlow", "tfbsl.layers.MaskedAutoregressive")
     assert "NormalizingFlow(blocks,base=None,seed=None,**kwargs)" in _squashed(text), text[:500]
@@ -120,7 +129,7 @@ def test_normalizing_flow_page_shows_signature_args_and_methods(site):
         assert f'id="tfbsl.layers.NormalizingFlow.{method}"' in page, method
 
 
-def test_porting_guide_has_its_tables(site):
+def _porting_guide_has_its_tables(site):
     page = (site / "porting" / "index.html").read_text(encoding="utf-8")
     tables = re.findall(r"<table>(.*?)</table>", page, flags=re.S)
     headers = [_text(" ".join(re.findall(r"<th[^>]*>.*?</th>", t, flags=re.S))) for t in tables]
@@ -132,13 +141,13 @@ def test_porting_guide_has_its_tables(site):
     assert "kl_use_exact" in _text(differences)
 
 
-def test_tutorials_render_their_stored_outputs(site):
+def _tutorials_render_their_stored_outputs(site):
     for name in ("bayesian_neural_networks_wine", "bayesian_cnn_digits", "var_mod", "flows"):
         page = (site / "tutorials" / name / "index.html").read_text(encoding="utf-8")
         assert "data:image/png;base64," in page, name  # the stored plots
 
 
-def test_benchmark_pages_date_their_runs(site):
+def _benchmark_pages_date_their_runs(site):
     for name in ("speed", "uci", "classification", "flows", "vae"):
         text = _text((site / "benchmarks" / name / "index.html").read_text(encoding="utf-8"))
         assert "Recorded" in text and re.search(r"2026-\d\d-\d\d", text), name
