@@ -36,9 +36,15 @@ class LastLayerLaplaceClassifier:
     approximated by MacKay's probit formula or by Monte Carlo.
 
     The last layer may output logits (linear activation) or probabilities
-    (softmax activation, as a model trained with
-    `sparse_categorical_crossentropy` on probabilities has): either way the
+    (softmax activation, as many Keras classifiers do): either way the
     posterior is over the layer's pre-activation, the logits.
+
+    Where the training labels are fitted with confidence (`p_n` near
+    one-hot, e.g. few examples, nearly separable features) the GGN is small,
+    the posterior close to the prior in most directions, and the predictive
+    can be less confident than the model's own softmax even with the
+    evidence-chosen prior precision; it helps most where that softmax is
+    over-confident (an overfitted network, inputs away from the data).
 
     Args:
         model: a built Keras model (Sequential or functional) whose last
