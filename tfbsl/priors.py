@@ -1,6 +1,7 @@
 """Priors over a variational layer's weights (see `tfbsl.variational.priors`)."""
 
 from tfbsl.variational.priors import (
+    FanInNormal,
     Normal,
     ScaleMixtureNormal,
     TrainableNormal,
@@ -8,4 +9,4 @@ from tfbsl.variational.priors import (
     trainable,
 )
 
-__all__ = ["Normal", "ScaleMixtureNormal", "TrainableNormal", "get", "trainable"]
+__all__ = ["FanInNormal", "Normal", "ScaleMixtureNormal", "TrainableNormal", "get", "trainable"]

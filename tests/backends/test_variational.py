@@ -90,6 +90,25 @@ def test_analytic_kl_is_the_closed_form():
     np.testing.assert_allclose(float(layer.losses[0]), expected, rtol=1e-4)
 
 
+@pytest.mark.parametrize("make, fan_in", [
+    (lambda prior: tfbsl.layers.DenseVariational(2, prior=prior), 3),
+    (lambda prior: tfbsl.layers.Conv1DVariational(2, 5, prior=prior), 5 * 3),
+])
+def test_fan_in_prior_scales_kernels_by_the_fan_in_and_its_kl_is_the_closed_form(make, fan_in):
+    prior = tfbsl.priors.FanInNormal(gain=1.5, bias_scale=0.4)
+    layer = make(prior)
+    layer.kl_weight = 1.0
+    layer(np.zeros((1, 7, 3) if fan_in > 3 else (1, 3), "float32"))
+    loc = np.asarray(layer.posterior.loc)
+    scale = np.log1p(np.exp(np.asarray(layer.posterior.rho, "float64")))
+    kernel = layer._kernel_numel
+    prior_scale = np.r_[np.full(kernel, 1.5 / np.sqrt(fan_in)), np.full(len(loc) - kernel, 0.4)]
+    np.testing.assert_allclose(
+        np.asarray(layer.prior_model().distribution.stddev()), prior_scale, rtol=1e-6)
+    np.testing.assert_allclose(
+        float(layer.losses[0]), _gaussian_kl(loc, scale, 0.0, prior_scale), rtol=1e-4)
+
+
 def test_monte_carlo_kl_of_the_scale_mixture_is_unbiased():
     prior = tfbsl.priors.ScaleMixtureNormal(pi=0.5, scale1=1.0, scale2=math.exp(-2))
     layer = tfbsl.layers.DenseVariational(

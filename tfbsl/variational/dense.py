@@ -53,7 +53,7 @@ class DenseVariational(_Variational):
             `"flipout"` (Wen et al. 2018) or `"local_reparameterization"`
             (Kingma et al. 2015); the last two need a factorised Normal posterior.
         prior: a prior factory (see `tfbsl.priors`) or a name in
-            `{"normal", "scale_mixture", "trainable"}`; exclusive with
+            `{"fan_in", "normal", "scale_mixture", "trainable"}`; exclusive with
             `make_prior_fn`.
         seed: int seeding the layer's `keras.random.SeedGenerator`.
         kernel_divergence_fn, bias_divergence_fn: TFP-style

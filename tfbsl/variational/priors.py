@@ -122,6 +122,66 @@ class ScaleMixtureNormal(FromConfig):
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
+class FanInNormal(FromConfig):
+    """Factorised Normal prior scaled by the fan-in: kernel weights
+    `N(0, gain^2 / fan_in)`, biases `N(0, bias_scale^2)`.
+
+    `fan_in` is the number of inputs a unit sums over (a dense kernel's input
+    width; a convolution's `kernel_size * input channels`), as in Keras'
+    `VarianceScaling(mode="fan_in")`. Unlike `Normal()`'s unit scale on every
+    weight, the prior variance of a unit's pre-activation then stays of order
+    `gain^2` whatever the width, so a wide layer's KL term does not pull the
+    posterior towards functions of huge variance; this is the prior of the
+    neural-network Gaussian-process limit.
+
+    Args:
+        gain: float > 0, the kernel prior's standard deviation times
+            `sqrt(fan_in)` (default 1).
+        bias_scale: float > 0, the bias prior's standard deviation (default 1).
+
+    Raises:
+        ValueError: if an argument is out of range, or the factory is called
+            without the layer's `kernel_shape` (it needs the fan-in).
+
+    References:
+        Neal (1996), "Bayesian Learning for Neural Networks", Springer,
+        https://doi.org/10.1007/978-1-4612-0745-0 ;
+        Lee, Bahri, Novak, Schoenholz, Pennington & Sohl-Dickstein (2018),
+        "Deep Neural Networks as Gaussian Processes",
+        https://arxiv.org/abs/1711.00165
+
+    Example:
+    ```python
+    layer = tfbsl.layers.DenseVariational(8, prior=tfbsl.priors.FanInNormal(gain=2.0))
+    ```
+    """
+
+    def __init__(self, gain=1.0, bias_scale=1.0):
+        self.gain = _checks.check_positive_finite("gain", gain)
+        self.bias_scale = _checks.check_positive_finite("bias_scale", bias_scale)
+
+    def __call__(self, kernel_size, bias_size=0, dtype=None, kernel_shape=None):
+        if not kernel_shape:
+            raise ValueError(
+                "`FanInNormal` needs the layer's `kernel_shape` to know the "
+                "fan-in: the variational layers pass it; called by hand, pass "
+                "`kernel_shape=(..., units)`. Received: kernel_shape="
+                f"{kernel_shape!r}")
+        dtype = dtype or "float32"
+        fan_in = math.prod(kernel_shape[:-1])
+        kernel_scale = self.gain / math.sqrt(fan_in)
+        return _FixedPrior(lambda: _independent(tfd.Normal(
+            loc=ops.zeros((kernel_size + bias_size,), dtype),
+            scale=ops.concatenate([
+                ops.full((kernel_size,), kernel_scale, dtype),
+                ops.full((bias_size,), self.bias_scale, dtype)]),
+        )))
+
+    def get_config(self):
+        return {"gain": self.gain, "bias_scale": self.bias_scale}
+
+
+@keras.saving.register_keras_serializable(package="tfbsl")
 class TrainableNormal(FromConfig):
     """Factorised Normal prior whose means (and optionally scales) are learned
     (empirical Bayes): the KL term pulls prior and posterior together.
@@ -216,6 +276,7 @@ def trainable(kernel_size, bias_size=0, dtype=None):
 
 
 _BY_NAME = {
+    "fan_in": FanInNormal,
     "normal": Normal,
     "scale_mixture": ScaleMixtureNormal,
     "trainable": TrainableNormal,
@@ -227,7 +288,7 @@ _SIGNATURE = "(kernel_size, bias_size, dtype) -> callable(inputs) -> tfd.Distrib
 
 def get(identifier, name="prior"):
     """A prior factory from `None` (N(0, 1)), a name in
-    `{"normal", "scale_mixture", "trainable"}` or a callable factory;
+    `{"fan_in", "normal", "scale_mixture", "trainable"}` or a callable factory;
     `name` is the argument the user passed it as (in error messages)."""
     if identifier is None:
         return Normal()
