@@ -2,7 +2,7 @@
 
 __version__ = "0.2.0.dev0"
 
-from tfbsl import (  # noqa: F401
+from tfbsl import (
     baselines,
     callbacks,
     datasets,
@@ -13,9 +13,9 @@ from tfbsl import (  # noqa: F401
     priors,
     vae,
 )
-from tfbsl._outputs import get_distribution  # noqa: F401
-from tfbsl.convert import bayesianize  # noqa: F401
-from tfbsl.uncertainty import (  # noqa: F401
+from tfbsl._outputs import get_distribution
+from tfbsl.convert import bayesianize
+from tfbsl.uncertainty import (
     Calibration,
     MCPrediction,
     auroc,
@@ -36,3 +36,38 @@ from tfbsl.uncertainty import (  # noqa: F401
     predictive_entropy,
     rmse,
 )
+
+__all__ = [
+    "Calibration",
+    "MCPrediction",
+    "auroc",
+    "baselines",
+    "bayesianize",
+    "brier_score",
+    "calibration",
+    "callbacks",
+    "classification_nll",
+    "convert",
+    "coverage_curve",
+    "datasets",
+    "debiased_calibration_error",
+    "distribute",
+    "expected_calibration_error",
+    "expected_entropy",
+    "gaussian_log_likelihood",
+    "get_distribution",
+    "interval_coverage",
+    "layers",
+    "losses",
+    "maximum_calibration_error",
+    "mutual_information",
+    "posteriors",
+    "predict_mc",
+    "predict_proba_mc",
+    "prediction_interval",
+    "predictive_entropy",
+    "priors",
+    "rmse",
+    "uncertainty",
+    "vae",
+]

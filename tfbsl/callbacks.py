@@ -5,6 +5,8 @@ import keras
 from tfbsl import _checks
 from tfbsl.variational._kl import kl_layers
 
+__all__ = ["KLAnnealing"]
+
 _SCHEDULES = ("linear", "cyclical")
 _UPDATES = ("epoch", "batch")
 

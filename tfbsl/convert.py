@@ -11,6 +11,8 @@ from tfbsl.variational import conv, dense, posteriors, priors
 from tfbsl.variational._base import ESTIMATORS, _Variational
 from tfbsl.variational._kl import check_kl_weight
 
+__all__ = ["bayesianize"]
+
 _INITS = ("moped", "random")
 # Zero weights (a bias at its initial value) would get a zero scale; the
 # posterior scale must stay positive.

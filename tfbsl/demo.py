@@ -18,6 +18,8 @@ import numpy as np
 import tfbsl
 from tfbsl.layers import DenseVariational, IndependentNormal
 
+__all__ = ["build_model", "coverage", "main", "make_data", "plot"]
+
 LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99)
 
 

@@ -19,6 +19,8 @@ import keras
 from tfbsl._backend import require_tensorflow
 from tfbsl._compat import tensorflow_trainer
 
+__all__ = ["enable_multi_worker_fit"]
+
 _PATCHED = False
 # The Keras releases this patch was tested with (tests/test_distribute.py).
 _TESTED_KERAS = "3.15."

@@ -7,6 +7,8 @@ from tfbsl._backend import is_tensorflow
 from tfbsl._compat import in_symbolic_scope
 from tfbsl._outputs import align_value, attach_distribution, get_distribution
 
+__all__ = ["NegativeLogLikelihood"]
+
 _FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 

@@ -19,6 +19,28 @@ from tfbsl import _checks
 from tfbsl._backend import impl, require_tensorflow, tfp
 from tfbsl._outputs import get_distribution
 
+__all__ = [
+    "Calibration",
+    "MCPrediction",
+    "auroc",
+    "brier_score",
+    "calibration",
+    "classification_nll",
+    "coverage_curve",
+    "debiased_calibration_error",
+    "expected_calibration_error",
+    "expected_entropy",
+    "gaussian_log_likelihood",
+    "interval_coverage",
+    "maximum_calibration_error",
+    "mutual_information",
+    "predict_mc",
+    "predict_proba_mc",
+    "prediction_interval",
+    "predictive_entropy",
+    "rmse",
+]
+
 tfd = tfp.distributions
 
 # Class probabilities may carry float16 or bfloat16 rounding (a softmax under

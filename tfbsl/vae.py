@@ -24,6 +24,8 @@ from tfbsl._outputs import get_distribution
 from tfbsl._random import tfp_seed
 from tfbsl.variational.sampling import Sampling
 
+__all__ = ["evaluate_elbo", "importance_weighted_log_likelihood"]
+
 
 def evaluate_elbo(encoder, decoder, x, sampling=None, num_samples=1,
                   batch_size=256, seed=0):

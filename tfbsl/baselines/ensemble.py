@@ -7,6 +7,8 @@ from tfbsl import _checks
 from tfbsl._backend import tfd
 from tfbsl._outputs import get_distribution
 
+__all__ = ["DeepEnsemble"]
+
 
 def _distribution_or_none(out):
     try:

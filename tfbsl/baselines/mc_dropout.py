@@ -5,6 +5,8 @@ import numpy as np
 
 from tfbsl import _checks
 
+__all__ = ["mc_dropout_predict"]
+
 
 def mc_dropout_predict(model, x, num_samples=30, batch_size=None):
     """Stochastic forward passes of a model with its dropout layers active.

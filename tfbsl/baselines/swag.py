@@ -7,6 +7,8 @@ import numpy as np
 
 from tfbsl import _checks
 
+__all__ = ["SWAG"]
+
 
 class SWAG(keras.callbacks.Callback):
     """Stochastic Weight Averaging–Gaussian, collected during `fit`.

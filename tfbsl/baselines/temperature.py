@@ -5,6 +5,8 @@ import numpy as np
 
 from tfbsl import _checks
 
+__all__ = ["TemperatureScaling", "fit_temperature"]
+
 # Bisection bounds on log T: T in [e^-12, e^12] covers any useful scaling.
 _LOG_T_BOUNDS = (-12.0, 12.0)
 _BISECTION_STEPS = 200

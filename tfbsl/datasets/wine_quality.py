@@ -10,6 +10,8 @@ import numpy as np
 
 from tfbsl import _checks
 
+__all__ = ["COLORS", "WineQuality", "load_wine_quality"]
+
 COLORS = ("red", "white", "both")
 
 WineQuality = collections.namedtuple("WineQuality", ["features", "targets", "feature_names"])

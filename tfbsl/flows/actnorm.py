@@ -10,6 +10,8 @@ from tfbsl._backend import impl, is_tensorflow, tfp
 from tfbsl._compat import in_stateless_scope, in_symbolic_scope
 from tfbsl.flows._block import _FlowBlock
 
+__all__ = ["ActNorm"]
+
 tfb = tfp.bijectors
 
 

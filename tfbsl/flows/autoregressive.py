@@ -7,6 +7,8 @@ from tfbsl.flows._block import _TransformBlock
 from tfbsl.flows.made import AutoregressiveNetwork
 from tfbsl.flows.transforms import Affine
 
+__all__ = ["MaskedAutoregressive"]
+
 tfb = tfp.bijectors
 
 

@@ -9,6 +9,8 @@ from tfbsl._outputs import get_distribution
 from tfbsl.flows.made import AutoregressiveNetwork
 from tfbsl.heads.distribution_layers import DistributionLambda
 
+__all__ = ["AutoregressiveTransform"]
+
 tfd = tfp.distributions
 tfb = tfp.bijectors
 

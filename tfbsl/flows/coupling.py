@@ -7,6 +7,8 @@ from tfbsl._backend import tfp
 from tfbsl.flows._block import _TransformBlock
 from tfbsl.flows.transforms import Affine
 
+__all__ = ["AffineCoupling"]
+
 tfb = tfp.bijectors
 
 

@@ -12,6 +12,8 @@ from tfbsl.flows._block import (
     check_inputs_shape,
 )
 
+__all__ = ["AutoregressiveNetwork"]
+
 _ORDERS = ("left-to-right", "right-to-left", "random")
 _HIDDEN_DEGREES = ("equal", "random")
 _CONDITIONAL_LAYERS = ("all_layers", "first_layer")

@@ -20,6 +20,8 @@ from tfbsl.flows._block import (
     check_inputs_shape,
 )
 
+__all__ = ["NormalizingFlow"]
+
 tfd = tfp.distributions
 tfb = tfp.bijectors
 

@@ -8,6 +8,8 @@ from tfbsl import _checks
 from tfbsl._backend import tfp
 from tfbsl.flows._block import _FlowBlock
 
+__all__ = ["Permute"]
+
 tfb = tfp.bijectors
 
 

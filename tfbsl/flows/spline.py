@@ -7,6 +7,8 @@ from tfbsl.flows.autoregressive import _Autoregressive
 from tfbsl.flows.coupling import _Coupling
 from tfbsl.flows.transforms import Spline
 
+__all__ = ["SplineAutoregressive", "SplineCoupling"]
+
 
 @keras.saving.register_keras_serializable(package="tfbsl")
 class SplineCoupling(_Coupling):

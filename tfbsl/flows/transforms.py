@@ -14,6 +14,8 @@ from keras import ops
 from tfbsl import _checks
 from tfbsl._backend import is_tensorflow, tfp
 
+__all__ = ["Affine", "Spline"]
+
 tfb = tfp.bijectors
 
 

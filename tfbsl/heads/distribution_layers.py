@@ -46,6 +46,17 @@ from tfbsl._random import per_example_seed
 from tfbsl._serialization import FromConfig, deserialize_fn, serialize_fn
 from tfbsl._tracking import closure_tf_variables
 
+__all__ = [
+    "Attribute",
+    "Categorical",
+    "DistributionLambda",
+    "IndependentBernoulli",
+    "IndependentNormal",
+    "MultivariateNormalTriL",
+    "OneHotCategorical",
+    "VariableLayer",
+]
+
 tfd = tfp.distributions
 tfb = tfp.bijectors
 

@@ -10,6 +10,8 @@ from tfbsl._outputs import align_value
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl.heads.distribution_layers import DistributionLambda
 
+__all__ = ["VariationalGaussianProcess"]
+
 tfd = tfp.distributions
 tfb = tfp.bijectors
 

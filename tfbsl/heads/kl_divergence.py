@@ -43,6 +43,8 @@ from tfbsl._outputs import distribution_dtype, get_distribution
 from tfbsl._serialization import deserialize_fn, serialize_fn
 from tfbsl._tracking import keras_variables
 
+__all__ = ["KLDivergenceAddLoss", "KLDivergenceRegularizer"]
+
 tfd = tfp.distributions
 
 
@@ -93,20 +95,20 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
     layer or a registered function as Keras serializes them.
 
     References:
-        Auto-Encoding Variational Bayes (Kingma & Welling, 2014):
+        Kingma, Welling (2014). "Auto-Encoding Variational Bayes".
         https://arxiv.org/abs/1312.6114
 
     Example:
-    ```python
-    prior = tfd.Independent(tfd.Normal(np.zeros(2, "float32"), 1.0), 1)
-    encoder = keras.Sequential([
-        keras.Input((8,)),
-        keras.layers.Dense(tfbsl.layers.IndependentNormal.params_size(2)),
-        tfbsl.layers.IndependentNormal(
-            2, convert_to_tensor_fn="sample",
-            activity_regularizer=tfbsl.layers.KLDivergenceRegularizer(prior)),
-    ])
-    ```
+    >>> prior = tfd.Independent(tfd.Normal(np.zeros(2, "float32"), 1.0), 1)
+    >>> encoder = keras.Sequential([
+    ...     keras.Input((8,)),
+    ...     keras.layers.Dense(tfbsl.layers.IndependentNormal.params_size(2)),
+    ...     tfbsl.layers.IndependentNormal(
+    ...         2, convert_to_tensor_fn="sample",
+    ...         activity_regularizer=tfbsl.layers.KLDivergenceRegularizer(prior)),
+    ... ])
+    >>> tuple(encoder(np.ones((4, 8), "float32")).shape), len(encoder.losses)
+    ((4, 2), 1)
     """
 
     def __init__(self, distribution_b, use_exact_kl=False, test_points_reduce_axis=(),
@@ -185,33 +187,44 @@ class KLDivergenceAddLoss(keras.Layer):
     `tfp.layers.KLDivergenceAddLoss` (not divided by the batch size, as TFP).
 
     Args:
-        distribution_b, use_exact_kl, test_points_fn, weight: as
-            `KLDivergenceRegularizer`.
-        test_points_reduce_axis: as `KLDivergenceRegularizer`, default
+        distribution_b: the prior `b`, as in `KLDivergenceRegularizer`.
+        use_exact_kl: as in `KLDivergenceRegularizer` (default False, Monte
+            Carlo).
+        test_points_reduce_axis: as in `KLDivergenceRegularizer`, default
             `None` (TFP's here): the Monte Carlo estimate is averaged over
             every axis, the batch too.
+        test_points_fn: as in `KLDivergenceRegularizer`.
+        weight: as in `KLDivergenceRegularizer`.
         **kwargs: Keras layer arguments (`name`, ...).
 
-    Input: the output of a tfbsl distribution layer. Output: the same tensor.
+    Input shape:
+        The output of a tfbsl distribution layer (a tensor carrying its
+        distribution).
+
+    Output shape:
+        The same tensor, unchanged.
 
     Raises:
-        As `KLDivergenceRegularizer`; at call, a `ValueError` for an input
-        without a distribution.
+        TypeError: as `KLDivergenceRegularizer`.
+        ValueError: as `KLDivergenceRegularizer`; at call, an input without
+            a distribution.
+        RuntimeError: as `KLDivergenceRegularizer`.
 
     References:
-        Auto-Encoding Variational Bayes (Kingma & Welling, 2014):
+        Kingma, Welling (2014). "Auto-Encoding Variational Bayes".
         https://arxiv.org/abs/1312.6114
 
     Example:
-    ```python
-    prior = tfd.MultivariateNormalDiag(loc=np.zeros(2, "float32"))
-    encoder = keras.Sequential([
-        keras.Input((8,)),
-        keras.layers.Dense(tfbsl.layers.MultivariateNormalTriL.params_size(2)),
-        tfbsl.layers.MultivariateNormalTriL(2, convert_to_tensor_fn="sample"),
-        tfbsl.layers.KLDivergenceAddLoss(prior, weight=1.0 / num_train_examples),
-    ])
-    ```
+    >>> n = 1000  # training examples
+    >>> prior = tfd.MultivariateNormalDiag(loc=np.zeros(2, "float32"))
+    >>> encoder = keras.Sequential([
+    ...     keras.Input((8,)),
+    ...     keras.layers.Dense(tfbsl.layers.MultivariateNormalTriL.params_size(2)),
+    ...     tfbsl.layers.MultivariateNormalTriL(2, convert_to_tensor_fn="sample"),
+    ...     tfbsl.layers.KLDivergenceAddLoss(prior, weight=1.0 / n),
+    ... ])
+    >>> tuple(encoder(np.ones((4, 8), "float32")).shape), len(encoder.losses)
+    ((4, 2), 1)
     """
 
     def __init__(self, distribution_b, use_exact_kl=False, test_points_reduce_axis=None,

@@ -35,6 +35,15 @@ from tfbsl.heads.distribution_layers import (
     _static_shape,
 )
 
+__all__ = [
+    "CategoricalMixtureOfOneHotCategorical",
+    "IndependentLogistic",
+    "IndependentPoisson",
+    "MixtureLogistic",
+    "MixtureNormal",
+    "MixtureSameFamily",
+]
+
 tfd = tfp.distributions
 
 

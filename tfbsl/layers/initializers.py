@@ -6,6 +6,8 @@ from keras import ops
 
 from tfbsl import _checks
 
+__all__ = ["BlockwiseInitializer"]
+
 
 @keras.saving.register_keras_serializable(package="tfbsl")
 class BlockwiseInitializer(keras.initializers.Initializer):

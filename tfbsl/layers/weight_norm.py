@@ -33,6 +33,8 @@ from tfbsl import _checks
 from tfbsl._backend import require_tensorflow
 from tfbsl._compat import in_stateless_scope
 
+__all__ = ["WeightNorm"]
+
 _TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose,
                keras.layers.Conv3DTranspose)
 _TESTED = (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D,

@@ -10,6 +10,13 @@ from tfbsl.variational._base import _Variational
 from tfbsl.variational._estimators import Flipout, LocalReparameterization, Reparameterization
 from tfbsl.variational._per_part import PerPartVariational
 
+__all__ = [
+    "DenseFlipout",
+    "DenseLocalReparameterization",
+    "DenseReparameterization",
+    "DenseVariational",
+]
+
 
 @keras.saving.register_keras_serializable(package="tfbsl")
 class DenseVariational(_Variational):
@@ -56,22 +63,54 @@ class DenseVariational(_Variational):
             `{"fan_in", "normal", "scale_mixture", "trainable"}`; exclusive with
             `make_prior_fn`.
         seed: int seeding the layer's `keras.random.SeedGenerator`.
-        kernel_divergence_fn, bias_divergence_fn: TFP-style
-            `fn(q, p, sample) -> scalar` replacing the KL term for the kernel
-            and the bias (a bias without one adds no divergence, as in TFP).
+        kernel_divergence_fn: TFP-style `fn(q, p, sample) -> scalar`
+            replacing the KL term for the kernel.
+        bias_divergence_fn: the same for the bias (given
+            `kernel_divergence_fn`, a bias without one adds no divergence, as
+            in TFP).
         activity_regularizer: Keras regularizer on the outputs.
 
+    Input shape:
+        `(batch, ..., input_dim)`: at least 2-D.
+
+    Output shape:
+        `(batch, ..., units)`.
+
+    Raises:
+        ValueError: a bad `units`, `estimator`, `kl_weight` or
+            `kl_use_exact`; both `prior` and `make_prior_fn`; one of TFP's
+            per-part arguments (`kernel_posterior_fn`, ...); at build,
+            `kl_use_exact=True` for a pair with no analytic KL or an input
+            whose last dimension is unknown.
+        TypeError: a factory that returns no `tfd.Distribution`, or a Flipout
+            or local-reparameterization posterior that is not a factorised
+            Normal.
+
+    References:
+        Blundell, Cornebise, Kavukcuoglu, Wierstra (2015). "Weight
+        Uncertainty in Neural Networks". https://arxiv.org/abs/1505.05424
+
+        Wen, Vicol, Ba, Tran, Grosse (2018). "Flipout: Efficient
+        Pseudo-Independent Weight Perturbations on Mini-Batches".
+        https://arxiv.org/abs/1803.04386
+
+        Kingma, Salimans, Welling (2015). "Variational Dropout and the Local
+        Reparameterization Trick". https://arxiv.org/abs/1506.02557
+
     Example:
-    ```python
-    model = keras.Sequential([
-        keras.Input((1,)),
-        tfbsl.layers.DenseVariational(32, activation="relu", kl_weight=1 / n),
-        tfbsl.layers.DenseVariational(1, kl_weight=1 / n, estimator="flipout"),
-    ])
-    model.compile("adam", "mse")
-    model.fit(x, y, epochs=100)
-    pred = tfbsl.predict_mc(model, x_test, num_samples=100)  # .mean, .stddev, ...
-    ```
+    >>> n = 64  # training examples
+    >>> x = np.linspace(-1, 1, n, dtype="float32")[:, None]
+    >>> model = keras.Sequential([
+    ...     keras.Input((1,)),
+    ...     tfbsl.layers.DenseVariational(16, activation="relu", kl_weight=1 / n),
+    ...     tfbsl.layers.DenseVariational(1, kl_weight=1 / n, estimator="flipout"),
+    ... ])
+    >>> model.compile("adam", "mse")
+    >>> history = model.fit(x, 2 * x, epochs=2, verbose=0)
+    >>> x_test = x[:5]
+    >>> pred = tfbsl.predict_mc(model, x_test, num_samples=20)
+    >>> pred.mean.shape, pred.stddev.shape
+    ((5, 1), (5, 1))
     """
 
     def __init__(self, units, make_posterior_fn=None, make_prior_fn=None,
@@ -107,41 +146,6 @@ class DenseVariational(_Variational):
         return config
 
 
-_PER_PART_ARGS_DOC = """
-    Args:
-        units: positive int, output size.
-        activation: Keras activation.
-        activity_regularizer: Keras regularizer on the outputs.
-        trainable: whether the weights train.
-        kernel_posterior_fn: `fn(dtype, shape, name, trainable,
-            add_variable_fn) -> tfd.Distribution` over the kernel (default
-            `default_mean_field_normal_fn()`: scales near 0.049).
-        kernel_posterior_tensor_fn: `fn(distribution) -> tensor` (default a
-            sample).
-        kernel_prior_fn: as `kernel_posterior_fn`, for the prior (default
-            `default_multivariate_normal_fn`, N(0, 1)); None: no prior, no KL.
-        kernel_divergence_fn: `fn(q, p, kernel_tensor) -> scalar` added as a
-            layer loss (default the exact `tfd.kl_divergence(q, p)`, not
-            divided by the data size: pass `lambda q, p, _:
-            tfd.kl_divergence(q, p) / n`, or `kl_weight=1 / n`).
-        bias_posterior_fn: as `kernel_posterior_fn` (default a point
-            estimate, `default_mean_field_normal_fn(is_singular=True)`);
-            None: no bias.
-        bias_posterior_tensor_fn, bias_prior_fn (default None),
-            bias_divergence_fn: as for the kernel.
-        seed: keyword, an int seeding the layer's draws.
-        kl_weight: keyword (tfbsl), a float >= 0 multiplying every divergence.
-
-    Raises:
-        TypeError: a factory returning no `tfd.Distribution`, a Flipout or
-            local-reparameterization kernel posterior other than
-            `Independent(Normal)`, or one of tfbsl's generic arguments
-            (`make_posterior_fn`, `prior`, `estimator`, ...).
-
-    References:
-        TensorFlow Probability, `tfp.layers`:
-        https://www.tensorflow.org/probability/api_docs/python/tfp/layers
-"""
 
 
 class _PerPartDense(PerPartVariational):
@@ -180,15 +184,61 @@ class _PerPartDense(PerPartVariational):
 
 @keras.saving.register_keras_serializable(package="tfbsl")
 class DenseReparameterization(_PerPartDense):
-    __doc__ = """`tfp.layers.DenseReparameterization` for Keras 3: a dense layer
+    """`tfp.layers.DenseReparameterization` for Keras 3: a dense layer
     whose kernel (and bias) are drawn from their posteriors at each call
     (Kingma & Welling 2014; Blundell et al. 2015), with TFP's arguments,
     defaults and losses.
-""" + _PER_PART_ARGS_DOC + """
+
+    Args:
+        units: positive int, output size.
+        activation: Keras activation.
+        activity_regularizer: Keras regularizer on the outputs.
+        trainable: whether the weights train.
+        kernel_posterior_fn: `fn(dtype, shape, name, trainable,
+            add_variable_fn) -> tfd.Distribution` over the kernel (default
+            `default_mean_field_normal_fn()`: scales near 0.049).
+        kernel_posterior_tensor_fn: `fn(distribution) -> tensor` (default a
+            sample).
+        kernel_prior_fn: as `kernel_posterior_fn`, for the prior (default
+            `default_multivariate_normal_fn`, N(0, 1)); None: no prior, no KL.
+        kernel_divergence_fn: `fn(q, p, kernel_tensor) -> scalar` added as a
+            layer loss (default the exact `tfd.kl_divergence(q, p)`, not
+            divided by the data size: pass `lambda q, p, _:
+            tfd.kl_divergence(q, p) / n`, or `kl_weight=1 / n`).
+        bias_posterior_fn: as `kernel_posterior_fn` (default a point
+            estimate, `default_mean_field_normal_fn(is_singular=True)`);
+            None: no bias.
+        bias_posterior_tensor_fn: as `kernel_posterior_tensor_fn`, for the bias.
+        bias_prior_fn: as `kernel_prior_fn`, for the bias (default None: no
+            prior, no KL).
+        bias_divergence_fn: as `kernel_divergence_fn`, for the bias.
+        seed: keyword, an int seeding the layer's draws.
+        kl_weight: keyword (tfbsl), a float >= 0 multiplying every divergence.
+
+    Input shape:
+        `(batch, ..., input_dim)`: at least 2-D.
+
+    Output shape:
+        `(batch, ..., units)`.
+
+    Raises:
+        TypeError: a factory returning no `tfd.Distribution`, a Flipout or
+            local-reparameterization kernel posterior other than
+            `Independent(Normal)`, or one of tfbsl's generic arguments
+            (`make_posterior_fn`, `prior`, `estimator`, ...).
+        RuntimeError: on a Keras backend other than TensorFlow.
+
+    References:
+        TensorFlow Probability, `tfp.layers.DenseReparameterization`:
+        https://www.tensorflow.org/probability/api_docs/python/tfp/layers/DenseReparameterization
+
+        Blundell, Cornebise, Kavukcuoglu, Wierstra (2015). "Weight
+        Uncertainty in Neural Networks". https://arxiv.org/abs/1505.05424
+
     Example:
-    >>> layer = DenseReparameterization(3, activation="relu")
-    >>> layer(np.ones((2, 4), "float32")).shape
-    TensorShape([2, 3])
+    >>> layer = tfbsl.layers.DenseReparameterization(3, activation="relu")
+    >>> tuple(layer(np.ones((2, 4), "float32")).shape)
+    (2, 3)
     >>> type(layer.kernel_posterior).__name__, type(layer.bias_posterior).__name__
     ('Independent', 'Independent')
     """
@@ -198,15 +248,64 @@ class DenseReparameterization(_PerPartDense):
 
 @keras.saving.register_keras_serializable(package="tfbsl")
 class DenseFlipout(_PerPartDense):
-    __doc__ = """`tfp.layers.DenseFlipout` for Keras 3: the kernel's noise is
+    """`tfp.layers.DenseFlipout` for Keras 3: the kernel's noise is
     decorrelated across examples by random sign flips (Wen et al. 2018,
     "Flipout", https://arxiv.org/abs/1803.04386), with TFP's arguments,
     defaults and losses. The kernel posterior must be `Independent(Normal)`.
-""" + _PER_PART_ARGS_DOC + """
+
+    Args:
+        units: positive int, output size.
+        activation: Keras activation.
+        activity_regularizer: Keras regularizer on the outputs.
+        trainable: whether the weights train.
+        kernel_posterior_fn: `fn(dtype, shape, name, trainable,
+            add_variable_fn) -> tfd.Distribution` over the kernel (default
+            `default_mean_field_normal_fn()`: scales near 0.049).
+        kernel_posterior_tensor_fn: `fn(distribution) -> tensor` (default a
+            sample).
+        kernel_prior_fn: as `kernel_posterior_fn`, for the prior (default
+            `default_multivariate_normal_fn`, N(0, 1)); None: no prior, no KL.
+        kernel_divergence_fn: `fn(q, p, kernel_tensor) -> scalar` added as a
+            layer loss (default the exact `tfd.kl_divergence(q, p)`, not
+            divided by the data size: pass `lambda q, p, _:
+            tfd.kl_divergence(q, p) / n`, or `kl_weight=1 / n`).
+        bias_posterior_fn: as `kernel_posterior_fn` (default a point
+            estimate, `default_mean_field_normal_fn(is_singular=True)`);
+            None: no bias.
+        bias_posterior_tensor_fn: as `kernel_posterior_tensor_fn`, for the bias.
+        bias_prior_fn: as `kernel_prior_fn`, for the bias (default None: no
+            prior, no KL).
+        bias_divergence_fn: as `kernel_divergence_fn`, for the bias.
+        seed: after `bias_divergence_fn`, as in TFP, an int seeding the layer's draws.
+        kl_weight: keyword (tfbsl), a float >= 0 multiplying every divergence.
+
+    Input shape:
+        `(batch, ..., input_dim)`: at least 2-D.
+
+    Output shape:
+        `(batch, ..., units)`.
+
+    Raises:
+        TypeError: a factory returning no `tfd.Distribution`, a Flipout or
+            local-reparameterization kernel posterior other than
+            `Independent(Normal)`, or one of tfbsl's generic arguments
+            (`make_posterior_fn`, `prior`, `estimator`, ...).
+        RuntimeError: on a Keras backend other than TensorFlow.
+
+    References:
+        TensorFlow Probability, `tfp.layers.DenseFlipout`:
+        https://www.tensorflow.org/probability/api_docs/python/tfp/layers/DenseFlipout
+
+        Wen, Vicol, Ba, Tran, Grosse (2018). "Flipout: Efficient
+        Pseudo-Independent Weight Perturbations on Mini-Batches".
+        https://arxiv.org/abs/1803.04386
+
     Example:
-    >>> layer = DenseFlipout(3, kernel_divergence_fn=lambda q, p, _: tfd.kl_divergence(q, p) / 100)
-    >>> layer(np.ones((2, 4), "float32")).shape
-    TensorShape([2, 3])
+    >>> n = 100  # training examples
+    >>> layer = tfbsl.layers.DenseFlipout(
+    ...     3, kernel_divergence_fn=lambda q, p, _: tfd.kl_divergence(q, p) / n)
+    >>> tuple(layer(np.ones((2, 4), "float32")).shape)
+    (2, 3)
     """
 
     def __init__(self, units, activation=None, activity_regularizer=None, trainable=True,
@@ -228,16 +327,62 @@ class DenseFlipout(_PerPartDense):
 
 @keras.saving.register_keras_serializable(package="tfbsl")
 class DenseLocalReparameterization(_PerPartDense):
-    __doc__ = """`tfp.layers.DenseLocalReparameterization` for Keras 3: the
+    """`tfp.layers.DenseLocalReparameterization` for Keras 3: the
     pre-activations are drawn from their Gaussian, independently per example
     (Kingma et al. 2015, "Variational Dropout and the Local Reparameterization
     Trick", https://arxiv.org/abs/1506.02557), with TFP's arguments, defaults
     and losses. The kernel posterior must be `Independent(Normal)`.
-""" + _PER_PART_ARGS_DOC + """
+
+    Args:
+        units: positive int, output size.
+        activation: Keras activation.
+        activity_regularizer: Keras regularizer on the outputs.
+        trainable: whether the weights train.
+        kernel_posterior_fn: `fn(dtype, shape, name, trainable,
+            add_variable_fn) -> tfd.Distribution` over the kernel (default
+            `default_mean_field_normal_fn()`: scales near 0.049).
+        kernel_posterior_tensor_fn: `fn(distribution) -> tensor` (default a
+            sample).
+        kernel_prior_fn: as `kernel_posterior_fn`, for the prior (default
+            `default_multivariate_normal_fn`, N(0, 1)); None: no prior, no KL.
+        kernel_divergence_fn: `fn(q, p, kernel_tensor) -> scalar` added as a
+            layer loss (default the exact `tfd.kl_divergence(q, p)`, not
+            divided by the data size: pass `lambda q, p, _:
+            tfd.kl_divergence(q, p) / n`, or `kl_weight=1 / n`).
+        bias_posterior_fn: as `kernel_posterior_fn` (default a point
+            estimate, `default_mean_field_normal_fn(is_singular=True)`);
+            None: no bias.
+        bias_posterior_tensor_fn: as `kernel_posterior_tensor_fn`, for the bias.
+        bias_prior_fn: as `kernel_prior_fn`, for the bias (default None: no
+            prior, no KL).
+        bias_divergence_fn: as `kernel_divergence_fn`, for the bias.
+        seed: keyword, an int seeding the layer's draws.
+        kl_weight: keyword (tfbsl), a float >= 0 multiplying every divergence.
+
+    Input shape:
+        `(batch, ..., input_dim)`: at least 2-D.
+
+    Output shape:
+        `(batch, ..., units)`.
+
+    Raises:
+        TypeError: a factory returning no `tfd.Distribution`, a Flipout or
+            local-reparameterization kernel posterior other than
+            `Independent(Normal)`, or one of tfbsl's generic arguments
+            (`make_posterior_fn`, `prior`, `estimator`, ...).
+        RuntimeError: on a Keras backend other than TensorFlow.
+
+    References:
+        TensorFlow Probability, `tfp.layers.DenseLocalReparameterization`:
+        https://www.tensorflow.org/probability/api_docs/python/tfp/layers/DenseLocalReparameterization
+
+        Kingma, Salimans, Welling (2015). "Variational Dropout and the Local
+        Reparameterization Trick". https://arxiv.org/abs/1506.02557
+
     Example:
-    >>> layer = DenseLocalReparameterization(3)
-    >>> layer(np.ones((2, 4), "float32")).shape
-    TensorShape([2, 3])
+    >>> layer = tfbsl.layers.DenseLocalReparameterization(3)
+    >>> tuple(layer(np.ones((2, 4), "float32")).shape)
+    (2, 3)
     """
 
     estimator = LocalReparameterization()

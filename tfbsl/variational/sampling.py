@@ -15,6 +15,8 @@ from tfbsl.variational._kl import (
     kl_divergence,
 )
 
+__all__ = ["Sampling"]
+
 tfd = tfp.distributions
 
 _INFERENCE_MODES = ("sample", "mean")
