@@ -131,10 +131,9 @@ def get_distribution(value, name="value"):
             returns a new tensor that carries none).
 
     Example:
-    >>> import numpy as np, tfbsl
     >>> head = tfbsl.layers.IndependentNormal(1)
     >>> output = head(np.zeros((4, 2), "float32"))
-    >>> tfbsl.get_distribution(output).mean().shape
+    >>> tuple(tfbsl.get_distribution(output).mean().shape)
     (4, 1)
     """
     if isinstance(value, tfd.Distribution):

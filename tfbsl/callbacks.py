@@ -38,10 +38,15 @@ class KLAnnealing(keras.callbacks.Callback):
             number of training batches seen by this callback).
 
     Example:
-    ```python
-    annealing = tfbsl.callbacks.KLAnnealing("cyclical", steps=10, cycles=2)
-    vae.fit(x, x, epochs=20, callbacks=[annealing])
-    ```
+    >>> n = 32
+    >>> model = keras.Sequential([keras.Input((2,)),
+    ...                           tfbsl.layers.DenseVariational(1, kl_weight=1 / n)])
+    >>> model.compile("adam", "mse")
+    >>> annealing = tfbsl.callbacks.KLAnnealing("linear", steps=4)
+    >>> history = model.fit(np.ones((n, 2)), np.ones((n, 1)), epochs=3, verbose=0,
+    ...                     callbacks=[annealing])
+    >>> [round(float(f), 2) for f in history.history["kl_factor"]]
+    [0.0, 0.25, 0.5]
     """
 
     def __init__(self, schedule="linear", steps=10, start=0.0, stop=1.0,

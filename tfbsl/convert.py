@@ -88,13 +88,14 @@ def bayesianize(model, estimator="flipout", prior=None, kl_weight=None,
         A new Keras model of the same architecture.
 
     Example:
-    ```python
-    cnn.fit(x, y, epochs=10)
-    bnn = tfbsl.bayesianize(cnn, kl_weight=1 / len(x), moped_delta=0.1)
-    bnn.compile("adam", "sparse_categorical_crossentropy")
-    bnn.fit(x, y, epochs=2)
-    samples = tfbsl.predict_proba_mc(bnn, x_test, num_samples=30)
-    ```
+    >>> cnn = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3),
+    ...                         keras.layers.Flatten(), keras.layers.Dense(3, "softmax")])
+    >>> bnn = tfbsl.bayesianize(cnn, kl_weight=1 / 100, moped_delta=0.1)
+    >>> [type(layer).__name__ for layer in bnn.layers]
+    ['Conv2DVariational', 'Flatten', 'DenseVariational']
+    >>> samples = tfbsl.predict_proba_mc(bnn, np.ones((5, 8, 8, 1), "float32"), num_samples=4)
+    >>> samples.shape
+    (4, 5, 3)
     """
     if not isinstance(model, keras.Model) or not isinstance(
             model, (keras.Sequential, Functional)):

@@ -37,14 +37,15 @@ class NegativeLogLikelihood(keras.losses.Loss):
         dtype: float dtype of the targets and of the loss (default: floatx).
 
     Example:
-    ```python
-    model = keras.Sequential([
-        keras.Input((3,)),
-        keras.layers.Dense(2),
-        tfbsl.layers.IndependentNormal(1),
-    ])
-    model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
-    ```
+    >>> model = keras.Sequential([
+    ...     keras.Input((3,)),
+    ...     keras.layers.Dense(2),
+    ...     tfbsl.layers.IndependentNormal(1),
+    ... ])
+    >>> model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
+    >>> history = model.fit(np.ones((8, 3)), np.zeros((8, 1)), epochs=1, verbose=0)
+    >>> bool(np.isfinite(history.history["loss"][0]))
+    True
     """
 
     def __init__(self, reduction="sum_over_batch_size",

@@ -43,9 +43,9 @@ def load_wine_quality(color="red"):
         unpacks as `x, y, names = load_wine_quality(...)`.
 
     Example:
-    ```python
-    x, y, names = tfbsl.datasets.load_wine_quality("white")
-    ```
+    >>> x, y, names = tfbsl.datasets.load_wine_quality("white")
+    >>> x.shape, y.shape, names[-1]
+    ((4898, 11), (4898,), 'alcohol')
     """
     _checks.check_choice("color", color, COLORS)
     if color != "both":

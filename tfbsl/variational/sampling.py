@@ -69,11 +69,13 @@ class Sampling(keras.Layer):
         seed: optional int seeding the `keras.random.SeedGenerator` of `eps`.
 
     Example:
-    ```python
-    h = keras.layers.Dense(16, activation="relu")(keras.Input((64,)))
-    z_mean, z_log_var = keras.layers.Dense(2)(h), keras.layers.Dense(2)(h)
-    z = tfbsl.layers.Sampling(kl_weight=1.0, seed=0)([z_mean, z_log_var])
-    ```
+    >>> x = keras.Input((64,))
+    >>> h = keras.layers.Dense(16, activation="relu")(x)
+    >>> z_mean, z_log_var = keras.layers.Dense(2)(h), keras.layers.Dense(2)(h)
+    >>> z = tfbsl.layers.Sampling(kl_weight=1.0, seed=0)([z_mean, z_log_var])
+    >>> encoder = keras.Model(x, z)
+    >>> tuple(encoder(np.ones((4, 64), "float32")).shape), len(encoder.losses)
+    ((4, 2), 1)
     """
 
     def __init__(self, kl_weight=None, free_bits=0.0, inference_mode="sample",
