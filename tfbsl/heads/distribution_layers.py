@@ -115,12 +115,13 @@ class DistributionLambda(keras.Layer):
         seed: optional int, seeds `"sample"`.
 
     Example:
-    ```python
-    head = tfbsl.layers.DistributionLambda(
-        lambda t: tfd.Normal(t[..., :1], 1e-3 + keras.ops.softplus(t[..., 1:])))
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), head])
-    model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
-    ```
+    >>> head = tfbsl.layers.DistributionLambda(
+    ...     lambda t: tfd.Normal(t[..., :1], 1e-3 + keras.ops.softplus(t[..., 1:])))
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), head])
+    >>> model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
+    >>> output = model(np.ones((4, 3), "float32"))
+    >>> tuple(output.shape), type(tfbsl.get_distribution(output)).__name__
+    ((4, 1), 'Normal')
 
     On JAX the layer returns a plain array; `tfbsl.get_distribution(output)`
     gives its distribution. A `tf.Variable` the function closes over (TFP's
@@ -394,14 +395,17 @@ class IndependentNormal(_Head):
         seed: optional int, seeds `"sample"`.
 
     Example:
-    ```python
-    model = keras.Sequential([
-        keras.Input((3,)),
-        keras.layers.Dense(tfbsl.layers.IndependentNormal.params_size(1)),
-        tfbsl.layers.IndependentNormal(1),
-    ])
-    model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
-    ```
+    >>> tfbsl.layers.IndependentNormal.params_size(1)
+    2
+    >>> model = keras.Sequential([
+    ...     keras.Input((3,)),
+    ...     keras.layers.Dense(tfbsl.layers.IndependentNormal.params_size(1)),
+    ...     tfbsl.layers.IndependentNormal(1),
+    ... ])
+    >>> model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
+    >>> distribution = tfbsl.get_distribution(model(np.ones((4, 3), "float32")))
+    >>> tuple(distribution.batch_shape), tuple(distribution.event_shape)
+    ((4,), (1,))
     """
 
     @staticmethod
@@ -431,9 +435,12 @@ class IndependentBernoulli(_Head):
         seed: optional int, seeds `"sample"`.
 
     Example:
-    ```python
-    decoder_out = tfbsl.layers.IndependentBernoulli((8, 8))(logits_flat)
-    ```
+    >>> logits_flat = np.zeros((2, 64), "float32")
+    >>> decoder_out = tfbsl.layers.IndependentBernoulli((8, 8))(logits_flat)
+    >>> distribution = tfbsl.get_distribution(decoder_out)
+    >>> tuple(distribution.event_shape), np.round(keras.ops.convert_to_numpy(
+    ...     distribution.log_prob(np.ones((2, 8, 8), "float32"))), 3)  # 64 log(1/2)
+    ((8, 8), array([-44.361, -44.361], dtype=float32))
     """
 
     _NEW_ARGS = ("event_shape", "dtype")
@@ -474,9 +481,11 @@ class OneHotCategorical(_SizedHead):
         seed: optional int, seeds `"sample"`.
 
     Example:
-    ```python
-    probs = tfbsl.layers.OneHotCategorical(10)(keras.layers.Dense(10)(h))
-    ```
+    >>> head = tfbsl.layers.OneHotCategorical(3, convert_to_tensor_fn="mean")
+    >>> probs = head(np.zeros((2, 3), "float32"))
+    >>> np.round(keras.ops.convert_to_numpy(probs), 3)
+    array([[0.333, 0.333, 0.333],
+           [0.333, 0.333, 0.333]], dtype=float32)
     """
 
     _NEW_ARGS = ("event_size", "dtype")
@@ -519,9 +528,9 @@ class Categorical(_SizedHead):
         seed: optional int, seeds `"sample"`.
 
     Example:
-    ```python
-    probs = tfbsl.layers.Categorical(10)(keras.layers.Dense(10)(h))
-    ```
+    >>> probs = tfbsl.layers.Categorical(3)(np.log(np.array([[1.0, 2.0, 1.0]], "float32")))
+    >>> np.round(keras.ops.convert_to_numpy(probs), 2)  # the probabilities (TFP: a sample)
+    array([[0.25, 0.5 , 0.25]], dtype=float32)
     """
 
     _SHAPE_ARG = "num_classes"
@@ -560,13 +569,16 @@ class MultivariateNormalTriL(_SizedHead):
         seed: optional int, seeds `"sample"`.
 
     Example:
-    ```python
-    n = 3
-    posterior = keras.Sequential([
-        tfbsl.layers.VariableLayer(tfbsl.layers.MultivariateNormalTriL.params_size(n)),
-        tfbsl.layers.MultivariateNormalTriL(n),
-    ])
-    ```
+    >>> n = 3
+    >>> tfbsl.layers.MultivariateNormalTriL.params_size(n)
+    9
+    >>> posterior = keras.Sequential([
+    ...     tfbsl.layers.VariableLayer(tfbsl.layers.MultivariateNormalTriL.params_size(n)),
+    ...     tfbsl.layers.MultivariateNormalTriL(n),
+    ... ])
+    >>> distribution = tfbsl.get_distribution(posterior(np.zeros(1)))
+    >>> tuple(distribution.event_shape)
+    (3,)
     """
 
     def __init__(self, event_size=1, convert_to_tensor_fn=tfd.Distribution.sample,
@@ -598,16 +610,20 @@ class VariableLayer(keras.Layer):
         dtype: the layer's dtype (policy).
         activation: optional activation applied to the variable.
         initializer: Keras initializer (default `"zeros"`).
-        regularizer, constraint: keyword-only, Keras regularizer / constraint.
+        regularizer: keyword-only, Keras regularizer of the variable.
+        constraint: keyword-only, Keras constraint of the variable.
 
     Example:
-    ```python
-    posterior = keras.Sequential([
-        tfbsl.layers.VariableLayer(2 * n),
-        tfbsl.layers.DistributionLambda(
-            lambda t: tfd.Independent(tfd.Normal(t[..., :n], keras.ops.softplus(t[..., n:])), 1)),
-    ])
-    ```
+    >>> n = 2
+    >>> posterior = keras.Sequential([
+    ...     tfbsl.layers.VariableLayer(2 * n),
+    ...     tfbsl.layers.DistributionLambda(lambda t: tfd.Independent(
+    ...         tfd.Normal(t[..., :n], keras.ops.softplus(t[..., n:])), 1)),
+    ... ])
+    >>> distribution = tfbsl.get_distribution(posterior(np.zeros(1)))
+    >>> tuple(distribution.event_shape), np.round(keras.ops.convert_to_numpy(
+    ...     distribution.stddev()), 4)  # softplus(0)
+    ((2,), array([0.6931, 0.6931], dtype=float32))
     """
 
     def __init__(self, shape, dtype=None, activation=None, initializer="zeros", *,

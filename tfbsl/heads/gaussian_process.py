@@ -103,46 +103,53 @@ class VariationalGaussianProcess(DistributionLambda):
         **kwargs: Keras layer arguments (`dtype` defaults to the kernel
             provider's, as in TFP).
 
-    Input shape: `(batch,) + feature_shape`, with `kernel.feature_ndims`
-    feature axes, known when the layer is built.
-    Output shape: `(batch, event_shape[0])`.
+    Input shape:
+        `(batch,) + feature_shape`, with `kernel.feature_ndims` feature axes,
+        known when the layer is built.
+
+    Output shape:
+        `(batch, event_shape[0])`.
 
     Raises:
-        ValueError, TypeError: at construction for a wrong argument; at build
-            if `kernel_provider.kernel` is not a PSD kernel or the feature
-            shape is unknown.
+        ValueError: at construction for a wrong argument value; at build if
+            the feature shape is unknown.
+        TypeError: at construction for an argument of the wrong type (a
+            `kernel_provider` that is no Keras layer, ...); at build if
+            `kernel_provider.kernel` is not a PSD kernel.
 
     References:
-        James Hensman, Nicolò Fusi and Neil D. Lawrence, "Gaussian Processes
-        for Big Data", UAI 2013: https://arxiv.org/abs/1309.6835
+        Hensman, Fusi, Lawrence (2013). "Gaussian Processes for Big Data".
+        UAI 2013. https://arxiv.org/abs/1309.6835
+
         TensorFlow Probability, "Probabilistic Layers Regression" (case 5):
         https://www.tensorflow.org/probability/examples/Probabilistic_Layers_Regression
 
     Example:
-    ```python
-    @keras.saving.register_keras_serializable()
-    class RBFKernelFn(keras.layers.Layer):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self._amplitude = self.add_weight(initializer="zeros", name="amplitude")
-            self._length_scale = self.add_weight(initializer="zeros", name="length_scale")
+    >>> class RBFKernelFn(keras.layers.Layer):  # register it to save the model
+    ...     def __init__(self, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self._amplitude = self.add_weight(initializer="zeros", name="amplitude")
+    ...         self._length_scale = self.add_weight(initializer="zeros", name="length_scale")
+    ...
+    ...     @property
+    ...     def kernel(self):
+    ...         return tfp.math.psd_kernels.ExponentiatedQuadratic(
+    ...             amplitude=keras.ops.softplus(0.1 * self._amplitude),
+    ...             length_scale=keras.ops.softplus(5.0 * self._length_scale))
+    >>> model = keras.Sequential([
+    ...     keras.Input((1,)),
+    ...     tfbsl.layers.VariationalGaussianProcess(
+    ...         8, RBFKernelFn(), event_shape=[1],
+    ...         inducing_index_points_initializer=keras.initializers.Constant(
+    ...             np.linspace(-2, 2, 8)[:, None])),
+    ... ])
+    >>> output = model(np.linspace(-1, 1, 5, dtype="float32")[:, None])
+    >>> tuple(output.shape), tuple(tfbsl.get_distribution(output).event_shape)
+    ((5, 1), (5, 1))
 
-        @property
-        def kernel(self):
-            return tfp.math.psd_kernels.ExponentiatedQuadratic(
-                amplitude=keras.ops.softplus(0.1 * self._amplitude),
-                length_scale=keras.ops.softplus(5.0 * self._length_scale))
-
-    model = keras.Sequential([
-        keras.Input((1,)),
-        tfbsl.layers.VariationalGaussianProcess(
-            40, RBFKernelFn(), event_shape=[1],
-            inducing_index_points_initializer=keras.initializers.Constant(
-                np.linspace(-20, 60, 40)[:, None])),
-    ])
-    model.compile("adam", loss=lambda y, rv_y: rv_y.variational_loss(
-        y, kl_weight=np.float32(batch_size) / len(x)))
-    ```
+    With TFP's loss (TensorFlow), `n` training examples in batches of
+    `batch_size`: `model.compile("adam", loss=lambda y, rv_y:
+    rv_y.variational_loss(y, kl_weight=np.float32(batch_size) / n))`.
     """
 
     def __init__(self, num_inducing_points, kernel_provider, event_shape=(1,),

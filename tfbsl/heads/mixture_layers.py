@@ -86,14 +86,14 @@ class IndependentPoisson(_Head):
         regression: https://doi.org/10.1007/978-1-4899-3242-6
 
     Example:
-    ```python
-    model = keras.Sequential([
-        keras.Input((4,)),
-        keras.layers.Dense(tfbsl.layers.IndependentPoisson.params_size(1)),
-        tfbsl.layers.IndependentPoisson(1),
-    ])
-    model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
-    ```
+    >>> model = keras.Sequential([
+    ...     keras.Input((4,)),
+    ...     keras.layers.Dense(tfbsl.layers.IndependentPoisson.params_size(1)),
+    ...     tfbsl.layers.IndependentPoisson(1),
+    ... ])
+    >>> model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
+    >>> tuple(model(np.ones((2, 4), "float32")).shape)
+    (2, 1)
     """
 
     @staticmethod
@@ -126,13 +126,13 @@ class IndependentLogistic(_Head):
             `ValueError` when the input's last axis is not `params_size`.
 
     Example:
-    ```python
-    encoder = keras.Sequential([
-        keras.Input((28, 28, 1)), keras.layers.Flatten(),
-        keras.layers.Dense(tfbsl.layers.IndependentLogistic.params_size(2)),
-        tfbsl.layers.IndependentLogistic(2),
-    ])
-    ```
+    >>> encoder = keras.Sequential([
+    ...     keras.Input((28, 28, 1)), keras.layers.Flatten(),
+    ...     keras.layers.Dense(tfbsl.layers.IndependentLogistic.params_size(2)),
+    ...     tfbsl.layers.IndependentLogistic(2),
+    ... ])
+    >>> tuple(encoder(np.zeros((3, 28, 28, 1), "float32")).shape)
+    (3, 2)
     """
 
     @staticmethod
@@ -244,15 +244,17 @@ class MixtureSameFamily(_Mixture):
         https://publications.aston.ac.uk/id/eprint/373/
 
     Example:
-    ```python
-    k, normal = 5, tfbsl.layers.IndependentNormal(1)
-    size = tfbsl.layers.MixtureSameFamily.params_size(k, normal.params_size(1))
-    model = keras.Sequential([
-        keras.Input((1,)), keras.layers.Dense(12, activation="relu"),
-        keras.layers.Dense(size), tfbsl.layers.MixtureSameFamily(k, normal),
-    ])
-    model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
-    ```
+    >>> k, normal = 5, tfbsl.layers.IndependentNormal(1)
+    >>> size = tfbsl.layers.MixtureSameFamily.params_size(k, normal.params_size(1))
+    >>> size
+    15
+    >>> model = keras.Sequential([
+    ...     keras.Input((1,)), keras.layers.Dense(12, activation="relu"),
+    ...     keras.layers.Dense(size), tfbsl.layers.MixtureSameFamily(k, normal),
+    ... ])
+    >>> model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
+    >>> tuple(model(np.ones((4, 1), "float32")).shape)
+    (4, 1)
     """
 
     _NEW_ARGS = ("num_components", "component_layer")
@@ -366,14 +368,14 @@ class MixtureNormal(_IndependentMixture):
         https://publications.aston.ac.uk/id/eprint/373/
 
     Example:
-    ```python
-    size = tfbsl.layers.MixtureNormal.params_size(5, [1])
-    model = keras.Sequential([
-        keras.Input((1,)), keras.layers.Dense(12, activation="relu"),
-        keras.layers.Dense(size), tfbsl.layers.MixtureNormal(5, [1]),
-    ])
-    model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
-    ```
+    >>> size = tfbsl.layers.MixtureNormal.params_size(5, [1])
+    >>> model = keras.Sequential([
+    ...     keras.Input((1,)), keras.layers.Dense(12, activation="relu"),
+    ...     keras.layers.Dense(size), tfbsl.layers.MixtureNormal(5, [1]),
+    ... ])
+    >>> model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
+    >>> size, tuple(model(np.ones((4, 1), "float32")).shape)
+    (15, (4, 1))
     """
 
     _COMPONENT = IndependentNormal
@@ -408,10 +410,11 @@ class MixtureLogistic(_IndependentMixture):
         (Salimans et al., 2017): https://arxiv.org/abs/1701.05517
 
     Example:
-    ```python
-    size = tfbsl.layers.MixtureLogistic.params_size(5, [1])
-    head = tfbsl.layers.MixtureLogistic(5, [1])(keras.layers.Dense(size)(h))
-    ```
+    >>> size = tfbsl.layers.MixtureLogistic.params_size(5, [1])
+    >>> h = keras.Input((8,))
+    >>> head = tfbsl.layers.MixtureLogistic(5, [1])(keras.layers.Dense(size)(h))
+    >>> size, tuple(head.shape)
+    (15, (None, 1))
     """
 
     _COMPONENT = IndependentLogistic
@@ -445,11 +448,13 @@ class CategoricalMixtureOfOneHotCategorical(_Mixture):
         TypeError: `sample_dtype` not a dtype.
 
     Example:
-    ```python
-    size = tfbsl.layers.CategoricalMixtureOfOneHotCategorical.params_size(3, 2)
-    probs = tfbsl.layers.CategoricalMixtureOfOneHotCategorical(
-        3, 2, convert_to_tensor_fn="mean")(keras.layers.Dense(size)(h))
-    ```
+    >>> size = tfbsl.layers.CategoricalMixtureOfOneHotCategorical.params_size(3, 2)
+    >>> size  # 2 components: 2 mixture logits, then 2 x 3 class logits
+    8
+    >>> head = tfbsl.layers.CategoricalMixtureOfOneHotCategorical(3, 2, convert_to_tensor_fn="mean")
+    >>> probs = head(np.zeros((4, size), "float32"))
+    >>> np.round(keras.ops.convert_to_numpy(probs[0]), 3)
+    array([0.333, 0.333, 0.333], dtype=float32)
     """
 
     _NEW_ARGS = ("event_size", "num_components", "dtype")
