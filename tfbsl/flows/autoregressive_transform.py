@@ -37,9 +37,12 @@ class AutoregressiveTransform(DistributionLambda):
         **kwargs: `DistributionLambda` arguments (`convert_to_tensor_fn`,
             `seed`) and Keras layer arguments.
 
-    Shapes:
-        Input: a distribution tensor of shape `[batch, event_size]` (its
-        distribution has event shape `[event_size]`). Output: the same shape.
+    Input shape:
+        A distribution tensor of shape `[batch, event_size]` (its
+        distribution has event shape `[event_size]`).
+
+    Output shape:
+        The same shape.
 
     Raises:
         ValueError: `made` is not an unconditional `AutoregressiveNetwork`
@@ -51,19 +54,22 @@ class AutoregressiveTransform(DistributionLambda):
         Germain, Gregor, Murray and Larochelle (2015). MADE: Masked
         Autoencoder for Distribution Estimation. https://arxiv.org/abs/1502.03509
 
-    Example (TFP's, on either backend):
-    ```python
-    model = keras.Sequential([
-        keras.Input((0,)),
-        tfbsl.layers.DistributionLambda(lambda t: tfd.MultivariateNormalDiag(
-            loc=keras.ops.zeros((*keras.ops.shape(t)[:-1], 2)),
-            scale_diag=[1.0, 1.0])),
-        tfbsl.layers.AutoregressiveTransform(tfbsl.layers.AutoregressiveNetwork(
-            params=2, hidden_units=[10], activation="relu")),
-    ])
-    model.compile(keras.optimizers.Adam(), loss=tfbsl.losses.NegativeLogLikelihood())
-    model.fit(np.zeros((n, 0)), data, batch_size=25, epochs=10)
-    ```
+    Example:
+    >>> n = 100
+    >>> data = np.random.default_rng(0).normal(size=(n, 2)).astype("float32")
+    >>> model = keras.Sequential([
+    ...     keras.Input((0,)),
+    ...     tfbsl.layers.DistributionLambda(lambda t: tfd.MultivariateNormalDiag(
+    ...         loc=keras.ops.zeros((*keras.ops.shape(t)[:-1], 2)),
+    ...         scale_diag=[1.0, 1.0])),
+    ...     tfbsl.layers.AutoregressiveTransform(tfbsl.layers.AutoregressiveNetwork(
+    ...         params=2, hidden_units=[10], activation="relu")),
+    ... ])
+    >>> model.compile(keras.optimizers.Adam(), loss=tfbsl.losses.NegativeLogLikelihood())
+    >>> history = model.fit(np.zeros((n, 0)), data, batch_size=25, epochs=1, verbose=0)
+    >>> distribution = tfbsl.get_distribution(model(np.zeros((1, 0))))
+    >>> tuple(distribution.event_shape)
+    (2,)
     """
 
     def __init__(self, made, **kwargs):

@@ -92,14 +92,15 @@ class AutoregressiveNetwork(keras.Layer):
         for Density Estimation. https://arxiv.org/abs/1705.07057
 
     Example:
-    ```python
-    made = tfbsl.layers.AutoregressiveNetwork(
-        params=2, hidden_units=[10, 10], activation="relu")
-    distribution = tfd.TransformedDistribution(
-        distribution=tfd.Sample(tfd.Normal(0.0, 1.0), sample_shape=[2]),
-        bijector=tfb.MaskedAutoregressiveFlow(made))
-    distribution.log_prob(x)  # x: [batch, 2]; train made.trainable_variables
-    ```
+    >>> made = tfbsl.layers.AutoregressiveNetwork(
+    ...     params=2, event_shape=[2], hidden_units=[10, 10], activation="relu")
+    >>> tuple(made(np.zeros((5, 2), "float32")).shape)  # (batch, event_size, params)
+    (5, 2, 2)
+    >>> distribution = tfd.TransformedDistribution(
+    ...     distribution=tfd.Sample(tfd.Normal(0.0, 1.0), sample_shape=[2]),
+    ...     bijector=tfb.MaskedAutoregressiveFlow(made))
+    >>> tuple(distribution.log_prob(np.zeros((5, 2), "float32")).shape)
+    (5,)
     """
 
     def __init__(self, params, event_shape=None, conditional=False,

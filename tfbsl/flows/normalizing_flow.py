@@ -63,18 +63,17 @@ class NormalizingFlow(keras.Layer):
         seed: optional int (any int64), seeds `sample` when it is given no seed.
 
     Example:
-    ```python
-    flow = tfbsl.layers.NormalizingFlow([
-        tfbsl.layers.MaskedAutoregressive((128, 128)), tfbsl.layers.Permute(),
-        tfbsl.layers.MaskedAutoregressive((128, 128)), tfbsl.layers.Permute(),
-        tfbsl.layers.MaskedAutoregressive((128, 128)),
-    ])
-    x_in = keras.Input((2,))
-    model = keras.Model(x_in, flow(x_in))
-    model.compile(keras.optimizers.Adam(1e-3), loss=lambda _, log_prob: -log_prob)
-    model.fit(x, np.zeros(len(x)), epochs=10)
-    samples = flow.sample(1000)
-    ```
+    >>> x = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
+    >>> flow = tfbsl.layers.NormalizingFlow([
+    ...     tfbsl.layers.MaskedAutoregressive((16, 16)), tfbsl.layers.Permute(),
+    ...     tfbsl.layers.MaskedAutoregressive((16, 16)),
+    ... ])
+    >>> x_in = keras.Input((2,))
+    >>> model = keras.Model(x_in, flow(x_in))
+    >>> model.compile(keras.optimizers.Adam(1e-3), loss=lambda _, log_prob: -log_prob)
+    >>> history = model.fit(x, np.zeros(len(x)), epochs=1, verbose=0)
+    >>> tuple(flow.log_prob(x[:5]).shape), tuple(flow.sample(100).shape)
+    ((5,), (100, 2))
     """
 
     def __init__(self, blocks, base=None, seed=None, **kwargs):

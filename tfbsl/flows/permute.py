@@ -24,15 +24,18 @@ class Permute(_FlowBlock):
     Args:
         permutation: `"reverse"` (default), `"random"` (drawn at build time
             from a `keras.random.SeedGenerator(seed)`), or an explicit list
-            with `output[..., i] = inputs[..., permutation[i]]`.
+            with `output[..., i] = inputs[..., permutation[i]]` (data -> base,
+            the bijector's `inverse`).
         seed: optional int (any int64), seeds `"random"`.
 
     Example:
-    ```python
-    tfbsl.layers.Permute()                            # [x2, x1, x0]
-    tfbsl.layers.Permute("random", seed=3)
-    tfbsl.layers.Permute([1, 2, 0])
-    ```
+    >>> x = np.array([[0.0, 1.0, 2.0]], "float32")
+    >>> for permute in (tfbsl.layers.Permute(), tfbsl.layers.Permute([1, 2, 0])):
+    ...     permute.build((None, 3))
+    ...     print(keras.ops.convert_to_numpy(permute.bijector().inverse(x)))  # data -> base
+    [[2. 1. 0.]]
+    [[1. 2. 0.]]
+    >>> random = tfbsl.layers.Permute("random", seed=3)
     """
 
     def __init__(self, permutation="reverse", seed=None, **kwargs):
