@@ -10,6 +10,12 @@ training loop (`GradientTape` in a `tf.function` on TensorFlow,
 `stateless_call` under `jax.jit` on JAX; the first call inside it), and a
 `.keras` round trip. TensorFlow-only styles (`tf.distribute`, TFP's per-part
 layers) are in tests/test_conformance_suite.py.
+
+On TensorFlow that conformance suite already runs each of these classes (or,
+for `MixtureNormal`, the mixture head it stands for there: `_CONFORMANCE_TWIN`)
+in the matching style (`_CONFORMANCE_STYLE`; each of its model styles ends in
+a `.keras` round trip), so there this file runs only the pairs it does not
+(`_covered_on_tensorflow`: none at present); the JAX pass runs every pair.
 """
 
 import dataclasses
@@ -215,10 +221,48 @@ def round_trip(case, x, y, tmp_path):
 STYLES = [sequential_without_input, functional_jit, subclassed, nested, custom_loop,
           round_trip]
 
+# The style of tests/test_conformance_suite.py that covers each style here on
+# TensorFlow: it builds lazily, fits and predicts (sequential_lazy), fits,
+# predicts and round-trips jit-compiled (functional_jit), and holds the layer
+# in a subclassed model, a user's layer and a `tf.function` loop.
+_CONFORMANCE_STYLE = {
+    "sequential_without_input": "sequential_lazy", "functional_jit": "functional_jit",
+    "subclassed": "subclassed", "nested": "nested", "custom_loop": "custom_loop",
+    "round_trip": "functional_jit",
+}
+
+
+# The conformance suite runs the mixture heads beside `MixtureSameFamily` in
+# fewer styles, as differing from it in their distribution only (its
+# `_FEWER_STYLES`); a mixture's default sample under XLA on TensorFlow is
+# trained in tests/backends/test_heads.py (MixtureSameFamily).
+_CONFORMANCE_TWIN = {"MixtureNormal": "MixtureSameFamily"}
+
+
+def _covered_on_tensorflow(case, style):
+    """Whether the TensorFlow conformance suite runs `case`'s class (or its
+    twin there) in `style`."""
+    from tests import test_conformance_suite as conformance
+
+    layer_class = case.split("[")[0]
+    layer_class = _CONFORMANCE_TWIN.get(layer_class, layer_class)
+    wanted = _CONFORMANCE_STYLE[style]
+    for param in conformance._params():
+        name, conformance_style = param.values
+        if (name.split("[")[0] == layer_class and conformance_style == wanted
+                and wanted not in conformance.REGISTRY[name].skip_styles):
+            return True
+    return False
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("style", STYLES, ids=lambda style: style.__name__)
 @pytest.mark.parametrize("case", list(CASES))
 def test_layer_in_style(case, style, tmp_path):
+    if NAME == "tensorflow" and _covered_on_tensorflow(case, style.__name__):
+        layer_class = case.split("[")[0]
+        pytest.skip(f"on TensorFlow, tests/test_conformance_suite.py runs "
+                    f"{_CONFORMANCE_TWIN.get(layer_class, layer_class)} "
+                    f"in its {_CONFORMANCE_STYLE[style.__name__]} style")
     x, y = _data(CASES[case])
     style(CASES[case], x, y, tmp_path)
