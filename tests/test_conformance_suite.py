@@ -11,7 +11,9 @@ Styles: Sequential with and without `keras.Input`, functional, subclassed
 training loop (first call inside the function), eager calls, `fit` /
 `evaluate` / `predict` with `jit_compile` False (the model styles) and True
 (`functional_jit`), a `.keras` round trip of each model style, and Keras'
-`run_layer_test`.
+`run_layer_test`. A class run in `sequential_input` and `functional_jit`
+leaves out `functional`, whose graph and config those two cover
+(`_COVERED_BY`).
 
 A class's first registry entry runs every style; further entries of the same
 class (other estimators, priors, posteriors) run `_VARIANT_STYLES`, those in
@@ -429,6 +431,19 @@ _FEWER_STYLES = {
 }
 
 
+# `functional` fits and predicts the graph `sequential_input` does (a
+# Sequential with an Input calls the functional model it holds: Keras'
+# `Sequential.call`), and round-trips the functional config that
+# `functional_jit` round-trips; a class that runs both leaves it out.
+_COVERED_BY = {"functional": ("sequential_input", "functional_jit")}
+
+
+def _every_style(case):
+    return tuple(style for style in STYLES
+                 if not all(other in STYLES and other not in case.skip_styles
+                            for other in _COVERED_BY.get(style, ("",))))
+
+
 def _params():
     seen = set()
     for case_name in REGISTRY:
@@ -436,7 +451,7 @@ def _params():
         if cls in _FEWER_STYLES:
             styles = _FEWER_STYLES[cls]
         else:
-            styles = _VARIANT_STYLES if cls in seen else tuple(STYLES)
+            styles = _VARIANT_STYLES if cls in seen else _every_style(REGISTRY[case_name])
         seen.add(cls)
         for style in styles:
             marks = () if style in _FAST_STYLES else (pytest.mark.slow,)
