@@ -53,6 +53,18 @@ class DeepEnsemble(keras.Model):
         Lakshminarayanan, Pritzel & Blundell (2017), "Simple and Scalable
         Predictive Uncertainty Estimation using Deep Ensembles",
         https://arxiv.org/abs/1612.01474
+
+    Example:
+    >>> def build():
+    ...     return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2),
+    ...                              tfbsl.layers.IndependentNormal(1)])
+    >>> ensemble = tfbsl.baselines.DeepEnsemble(build_fn=build, num_members=3)
+    >>> ensemble.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
+    >>> x, y = np.ones((16, 3), "float32"), np.zeros((16, 1), "float32")
+    >>> histories = ensemble.fit(x, y, epochs=1, verbose=0)
+    >>> mixture = ensemble.predictive_distribution(x[:4])
+    >>> ensemble.num_members, type(mixture).__name__, tuple(mixture.mean().shape)
+    (3, 'MixtureSameFamily', (4, 1))
     """
 
     def __init__(self, members=None, build_fn=None, num_members=None, seed=0, **kwargs):
@@ -117,7 +129,9 @@ class DeepEnsemble(keras.Model):
         dropout). Members must be compiled (`DeepEnsemble.compile` does it).
 
         Args:
-            x, y, **kwargs: as `keras.Model.fit`, for every member.
+            x: inputs, as `keras.Model.fit` takes, for every member.
+            y: targets, as `keras.Model.fit` takes.
+            **kwargs: other `keras.Model.fit` arguments (`epochs`, ...).
 
         Returns:
             A list of the members' `History` objects.

@@ -36,6 +36,18 @@ class SWAG(keras.callbacks.Callback):
         Maddox, Garipov, Izmailov, Vetrov & Wilson (2019), "A Simple
         Baseline for Bayesian Uncertainty in Deep Learning",
         https://arxiv.org/abs/1902.02476
+
+    Example:
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.SGD(0.01), "mse")
+    >>> swag = tfbsl.baselines.SWAG(start_epoch=1, max_rank=5)
+    >>> history = model.fit(np.ones((16, 3)), np.ones((16, 1)), epochs=4, verbose=0,
+    ...                     callbacks=[swag])
+    >>> swag.num_collected, swag.mean.shape  # epochs 1-3; 3 + 1 weights
+    (3, (4,))
+    >>> theta = swag.sample(seed=0)  # now the model's weights
+    >>> theta.shape
+    (4,)
     """
 
     def __init__(self, start_epoch=0, max_rank=20):
