@@ -21,6 +21,11 @@ Attributes:
     features: float32 array `(n, 11)` (`(n, 12)` for `color="both"`).
     targets: float32 array `(n,)`, the sensory quality score (0-10).
     feature_names: tuple of the feature column names.
+
+Example:
+>>> data = tfbsl.datasets.load_wine_quality("red")
+>>> data.features.shape, data.targets.dtype, data.feature_names[:2]
+((1599, 11), dtype('float32'), ('fixed acidity', 'volatile acidity'))
 """
 
 

@@ -82,7 +82,18 @@ def _tensor_fn_name(fn):
 @keras.saving.register_keras_serializable(package="tfbsl")
 class Attribute(FromConfig):
     """`convert_to_tensor_fn` reading a property of the distribution (what
-    `tfd.Bernoulli.logits` given as the function becomes): `d.<name>`."""
+    `tfd.Bernoulli.logits` given as the function becomes): `d.<name>`.
+
+    Args:
+        name: the name of the distribution's property to read.
+
+    Example:
+    >>> head = tfbsl.layers.IndependentBernoulli(2, convert_to_tensor_fn=tfd.Bernoulli.logits)
+    >>> type(head.convert_to_tensor_fn).__name__, head.convert_to_tensor_fn.name
+    ('Attribute', 'logits')
+    >>> keras.ops.convert_to_numpy(head(np.array([[1.0, -1.0]], "float32")))
+    array([[ 1., -1.]], dtype=float32)
+    """
 
     def __init__(self, name):
         self.name = name

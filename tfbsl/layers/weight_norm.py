@@ -67,28 +67,35 @@ class WeightNorm(keras.layers.Wrapper):
         data_init: bool, whether to initialize from the first batch.
         **kwargs: `keras.layers.Wrapper`'s keyword arguments (`name`, ...).
 
-    Input shape: the wrapped layer's. Output shape: the wrapped layer's.
+    Input shape:
+        The wrapped layer's.
+
+    Output shape:
+        The wrapped layer's.
 
     Raises:
         ValueError: at construction if `layer` is not a Keras 3 layer (a
             `tf_keras` layer is not); at build if its `kernel` is not a
             variable (no `kernel`, or a LoRA / quantized one).
         TypeError: if `data_init` is not a bool.
+        RuntimeError: on a Keras backend other than TensorFlow.
 
     References:
-        Tim Salimans and Diederik P. Kingma, "Weight Normalization: A Simple
-        Reparameterization to Accelerate Training of Deep Neural Networks",
-        NeurIPS 2016: https://arxiv.org/abs/1602.07868
+        Salimans, Kingma (2016). "Weight Normalization: A Simple
+        Reparameterization to Accelerate Training of Deep Neural Networks".
+        NeurIPS 2016. https://arxiv.org/abs/1602.07868
 
     Example:
-    ```python
-    model = keras.Sequential([
-        keras.Input((32, 32, 3)),
-        tfbsl.layers.WeightNorm(keras.layers.Conv2D(16, 3, activation="relu")),
-        keras.layers.Flatten(),
-        tfbsl.layers.WeightNorm(keras.layers.Dense(10)),
-    ])
-    ```
+    >>> model = keras.Sequential([
+    ...     keras.Input((8, 8, 3)),
+    ...     tfbsl.layers.WeightNorm(keras.layers.Conv2D(4, 3, activation="relu")),
+    ...     keras.layers.Flatten(),
+    ...     tfbsl.layers.WeightNorm(keras.layers.Dense(10)),
+    ... ])
+    >>> x = np.random.default_rng(0).normal(size=(64, 8, 8, 3)).astype("float32")
+    >>> y = keras.ops.convert_to_numpy(model(x))  # the first call initialises g and the bias
+    >>> y.shape, bool(abs(y.mean()) < 1e-3), bool(abs(y.std() - 1) < 1e-2)
+    ((64, 10), True, True)
     """
 
     def __init__(self, layer, data_init=True, **kwargs):

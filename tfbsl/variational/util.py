@@ -169,7 +169,7 @@ class default_mean_field_normal_fn(default_loc_scale_fn):
 
     Example:
     >>> layer = tfbsl.layers.DenseReparameterization(
-...     2, bias_posterior_fn=tfbsl.layers.default_mean_field_normal_fn())
+    ...     2, bias_posterior_fn=tfbsl.layers.default_mean_field_normal_fn())
     >>> _ = layer(np.ones((1, 3), "float32"))
     >>> type(layer.bias_posterior.distribution).__name__  # a random bias (TFP's default is fixed)
     'Normal'
@@ -222,6 +222,10 @@ def sample(distribution):
 
     Returns:
         One draw from `distribution`.
+
+    Example:
+    >>> tuple(tfbsl.variational.util.sample(tfd.Normal(np.zeros(3, "float32"), 1.0)).shape)
+    (3,)
     """
     return distribution.sample()
 
@@ -238,6 +242,11 @@ def kl_divergence(q, p, _sample=None):
 
     Returns:
         The analytic KL divergence `KL(q || p)`.
+
+    Example:
+    >>> q, p = tfd.Normal(1.0, 1.0), tfd.Normal(0.0, 1.0)
+    >>> float(tfbsl.variational.util.kl_divergence(q, p))  # (1 - 0)^2 / 2
+    0.5
     """
     return tfd.kl_divergence(q, p)
 
