@@ -9,7 +9,8 @@ from `keras.utils.set_random_seed(0)` and a cleared Keras session.
 This file sits in `tests/backends`, so `scripts/test.sh` runs it on TensorFlow
 (with the rest of the suite) and again under `KERAS_BACKEND=jax`. On JAX the
 examples of what runs on TensorFlow only (TFP's per-part layers, `WeightNorm`,
-`tfbsl.distribute`, the TensorFlow seam) are skipped: their modules are
+`tfbsl.distribute`, the TFP per-part factories of `tfbsl.variational.util`,
+the TensorFlow seam) are skipped: their modules are
 TF_ONLY_MODULES, their classes subclass `PerPartVariational`.
 
 Doctests are collected here rather than by `pytest --doctest-modules tfbsl`
@@ -34,7 +35,6 @@ from tfbsl._backend import is_tensorflow, tfb, tfd, tfp
 # JAX would import TensorFlow too).
 TF_ONLY_MODULES = {
     "tfbsl._backend.tensorflow",
-    "tfbsl.demo",
     "tfbsl.distribute",
     "tfbsl.layers.weight_norm",
     "tfbsl.variational._per_part",
