@@ -1,4 +1,4 @@
-"""Classification uncertainty on scikit-learn digits: eight ways, one budget.
+"""Classification uncertainty on scikit-learn digits: a dozen ways, one budget.
 
 Task: train on the digits 0-4 (a stratified split of them: `--train-fraction`
 for training, the rest held out), then
@@ -6,33 +6,51 @@ for training, the rest held out), then
   error (tfbsl.debiased_calibration_error), Brier and the mean confidence
   minus accuracy (> 0: over-confident) on the held-out 0-4;
 - under a shift: accuracy and ECE on the held-out 0-4 rotated by 15, 30 and
-  45 degrees (Ovadia et al. 2019);
+  45 degrees (Ovadia et al. 2019), and their mean (`ece_rotated`);
 - out of distribution: AUROC for telling the digits 5-9 (never seen) from the
-  held-out 0-4, by predictive entropy and, for the stochastic methods, by
+  held-out 0-4, by predictive entropy and, for the methods with samples, by
   mutual information (BALD).
 
 Methods, same CNN (Conv 16 - pool - Conv 32 - pool - Dense 64 - softmax 5),
-same data, optimiser (Adam 3e-3, batch 64) and epochs:
-- deterministic CNN;
-- MC dropout (dropout 0.25 before each dense layer, kept on at test time);
-- deep ensemble of 5 deterministic CNNs (5x the training cost);
+same data, optimiser (Adam 3e-3, batch 64) and epochs (E, `--epochs`):
+- deterministic CNN (E epochs);
+- MC dropout: dropout 0.25 before each dense layer (E epochs), predicted with
+  `tfbsl.baselines.mc_dropout_predict` (dropout on at test time);
+- deep ensemble of 5 CNNs: `tfbsl.baselines.DeepEnsemble` (`build_fn`,
+  `compile`, `fit`: 5 x E epochs), each member's probabilities a sample;
 - tfbsl Flipout CNN and local-reparameterization CNN (every layer variational,
-  kl_weight = 1 / n_train: the ELBO);
+  the library's default posterior and prior, kl_weight = 1 / n_train: the ELBO);
 - tfbsl Flipout CNN with a tempered KL, kl_weight = 0.3 / n_train (a "cold"
-  posterior, Wenzel et al. 2020): mean-field VI under the full ELBO is
-  under-confident on this small CNN, tempering trades that back;
+  posterior, Wenzel et al. 2020);
 - tfbsl Flipout head: deterministic convolutions, the two dense layers
   variational (full ELBO), a Bayesian "last layers" CNN (Kristiadi et al. 2020);
 - bayesianize + MOPED: the trained deterministic CNN converted
-  (`moped_delta=0.1`), fine-tuned for a quarter of the epochs.
-Stochastic methods average 30 passes. Reported: mean +/- standard error over
-seeds. Writes benchmarks/results/digits_uncertainty.{json,csv} (or `--name`).
+  (`moped_delta=0.1`), fine-tuned for E / 4 epochs;
+- last-layer Laplace: `tfbsl.baselines.LastLayerLaplaceClassifier` on the
+  trained deterministic CNN (no extra training): full GGN of the last Dense
+  layer on the training digits, prior precision maximising the marginal
+  likelihood (`optimize_prior_precision`), the mode left at the trained
+  weights; Monte-Carlo predictive (softmax of draws of the linearised
+  logits, one draw per "pass"), not the probit;
+- SWAG: `tfbsl.baselines.SWAG` (diagonal + low-rank, rank <= 20), collected
+  once per epoch while the trained deterministic CNN trains on for
+  max(2, E / 2) more epochs with the same optimiser (constant learning rate);
+  each pass a weight draw;
+- temperature scaling: a deterministic CNN trained (E epochs) on 80% of the
+  training digits, its temperature fitted by NLL
+  (`tfbsl.baselines.TemperatureScaling`) on the other 20% (stratified); the
+  row "CNN on train - val (T = 1)" is the same network unscaled.
+Stochastic methods average 30 passes (ensemble: its 5 members). Reported:
+mean +/- standard error over seeds; the time of a method built on the
+deterministic CNN (MOPED, Laplace, SWAG) includes that CNN's training.
+Writes benchmarks/results/digits_uncertainty.{json,csv} (or `--name`).
 Run from the repository root:
 
     python -m benchmarks.digits_uncertainty                       # ~15 min on 2 cores
     python -m benchmarks.digits_uncertainty --train-fraction 0.15 --epochs 100
     python -m benchmarks.digits_uncertainty --seeds 1 --epochs 5  # smoke run
     python -m benchmarks.digits_uncertainty --methods head --name digits_head  # some rows
+    python -m benchmarks.digits_uncertainty --methods baselines --name digits_baselines
     python -m benchmarks.digits_uncertainty --seeds 5 --first-seed 5  # seeds 5-9 (in parallel)
 """
 
@@ -54,6 +72,11 @@ from benchmarks._common import machine, write_results  # noqa: E402
 NUM_CLASSES = 5
 PASSES = 30
 ANGLES = (15, 30, 45)
+ENSEMBLE_MEMBERS = 5
+VALIDATION_FRACTION = 0.2  # of the training digits, held out to fit the temperature
+# The rows `--methods baselines` selects: those of tfbsl.baselines.
+BASELINES = ("MC dropout", "deep ensemble (5)", "last-layer Laplace", "SWAG",
+             "temperature scaling")
 
 
 def load_data(seed, train_fraction):
@@ -66,9 +89,12 @@ def load_data(seed, train_fraction):
     return x_train, y_train, x_test, y_test, x[~seen]
 
 
-def cnn(dropout=0.0, seed=0):
-    """The deterministic CNN; `dropout > 0` keeps dropout on at test time."""
-    keras.utils.set_random_seed(seed)
+def cnn(dropout=0.0, seed=None):
+    """The deterministic CNN, with `dropout` before each dense layer (on in
+    training; `mc_dropout_predict` keeps it on at test time). `seed`: set
+    before building (None: the current random state, as `DeepEnsemble` sets)."""
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
     inputs = keras.Input((8, 8, 1))
     h = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(inputs)
     h = keras.layers.MaxPooling2D()(h)
@@ -76,10 +102,10 @@ def cnn(dropout=0.0, seed=0):
     h = keras.layers.MaxPooling2D()(h)
     h = keras.layers.Flatten()(h)
     if dropout:
-        h = keras.layers.Dropout(dropout)(h, training=True)
+        h = keras.layers.Dropout(dropout)(h)
     h = keras.layers.Dense(64, activation="relu")(h)
     if dropout:
-        h = keras.layers.Dropout(dropout)(h, training=True)
+        h = keras.layers.Dropout(dropout)(h)
     outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax")(h)
     return keras.Model(inputs, outputs)
 
@@ -108,11 +134,26 @@ def bayesian_cnn(estimator, n, seed=0, temperature=1.0, head_only=False):
     ])
 
 
-def train(model, x, y, epochs, verbose=0):
+def compile_model(model):
     model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
                   jit_compile=True)
-    model.fit(x, y, epochs=epochs, batch_size=64, verbose=verbose)
     return model
+
+
+def train(model, x, y, epochs, verbose=0, callbacks=None):
+    compile_model(model)
+    model.fit(x, y, epochs=epochs, batch_size=64, verbose=verbose, callbacks=callbacks)
+    return model
+
+
+def logits(model, x):
+    """The pre-softmax outputs of `cnn()`'s last Dense layer, float64 (the
+    softmax's log would lose the confident rows' logits to underflow)."""
+    last = model.layers[-1]
+    features = keras.ops.convert_to_numpy(keras.Model(model.input, last.input)(x))
+    kernel = keras.ops.convert_to_numpy(last.kernel).astype(np.float64)
+    bias = keras.ops.convert_to_numpy(last.bias).astype(np.float64)
+    return features.astype(np.float64) @ kernel + bias
 
 
 def rotated(x, angle):
@@ -145,23 +186,28 @@ def scores(samples_in, y_in, samples_out, samples_rotated):
 
 
 def run_seed(seed, epochs, train_fraction, methods=None):
-    """Rows of every method (or of those whose name contains one of `methods`;
-    the deterministic CNN always)."""
+    """Rows of every method (or of those whose name contains one of `methods`,
+    "baselines" standing for the rows of tfbsl.baselines; the deterministic
+    CNN always)."""
     x_train, y_train, x_test, y_test, x_ood = load_data(seed, train_fraction)
     n = len(x_train)
 
     x_rotated = {angle: rotated(x_test, angle) for angle in ANGLES}
 
+    def each_set(predict):
+        """`predict(x)` (per-pass probabilities `(S, n, K)`) on the held-out,
+        unseen and rotated digits."""
+        return (predict(x_test), predict(x_ood),
+                {a: predict(x) for a, x in x_rotated.items()})
+
     def proba(model, passes):
-        return (tfbsl.predict_proba_mc(model, x_test, passes),
-                tfbsl.predict_proba_mc(model, x_ood, passes),
-                {a: tfbsl.predict_proba_mc(model, x, passes) for a, x in x_rotated.items()})
+        return each_set(lambda x: tfbsl.predict_proba_mc(model, x, passes))
 
     rows = []
 
-    def record(method, started, samples):
+    def record(method, started, samples, **extra):
         rows.append({"method": method, "seed": seed, "time_s": time.perf_counter() - started,
-                     **scores(samples[0], y_test, *samples[1:])})
+                     **scores(samples[0], y_test, *samples[1:]), **extra})
         print(f"  seed {seed} {method:<24} " + " ".join(
             f"{k}={v:.4f}" for k, v in rows[-1].items() if k not in ("method", "seed")),
             flush=True)
@@ -171,23 +217,30 @@ def run_seed(seed, epochs, train_fraction, methods=None):
     det_time = time.perf_counter() - started
     record("deterministic CNN", started, proba(deterministic, 1))
 
+    words = [m.lower() for m in methods or ()]
+
     def wanted(name):
-        return methods is None or any(m.lower() in name.lower() for m in methods)
+        return (methods is None or any(w in name.lower() for w in words)
+                or ("baselines" in words and name in BASELINES))
 
     if wanted("MC dropout"):
         started = time.perf_counter()
-        record("MC dropout", started,
-               proba(train(cnn(0.25, seed), x_train, y_train, epochs), PASSES))
+        model = train(cnn(0.25, seed), x_train, y_train, epochs)
+        record("MC dropout", started, each_set(
+            lambda x: tfbsl.baselines.mc_dropout_predict(model, x, PASSES)))
 
     if wanted("deep ensemble (5)"):
         started = time.perf_counter()
-        members = [deterministic] + [train(cnn(seed=100 * seed + m), x_train, y_train, epochs)
-                                     for m in range(1, 5)]
-        parts = [proba(m, 1) for m in members]
-        rows_start = started - det_time  # the first member is the deterministic CNN
-        record("deep ensemble (5)", rows_start,
-               (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-                {a: np.concatenate([p[2][a] for p in parts]) for a in ANGLES}))
+        ensemble = tfbsl.baselines.DeepEnsemble(
+            build_fn=cnn, num_members=ENSEMBLE_MEMBERS, seed=100 * seed + 1)
+        compile_model(ensemble)
+        ensemble.fit(x_train, y_train, epochs=epochs, batch_size=64, verbose=0)
+        samples = each_set(lambda x: np.concatenate(
+            [tfbsl.predict_proba_mc(m, x, 1) for m in ensemble.members]))
+        # The members' mean is the ensemble's own predictive (its call: the mixture's mean).
+        np.testing.assert_allclose(samples[0].mean(0),
+                                   keras.ops.convert_to_numpy(ensemble(x_test)), atol=1e-5)
+        record("deep ensemble (5)", started, samples)
 
     for estimator, name, temperature, head_only in (
             ("flipout", "tfbsl Flipout CNN", 1.0, False),
@@ -204,13 +257,51 @@ def run_seed(seed, epochs, train_fraction, methods=None):
         moped = tfbsl.bayesianize(deterministic, kl_weight=1 / n, moped_delta=0.1, seed=seed)
         train(moped, x_train, y_train, max(1, epochs // 4))
         record("bayesianize + MOPED", started, proba(moped, PASSES))
+
+    if wanted("last-layer Laplace"):
+        started = time.perf_counter() - det_time  # post hoc, on the deterministic CNN
+        laplace = tfbsl.baselines.LastLayerLaplaceClassifier(deterministic).fit(x_train, y_train)
+        prior_precision = laplace.optimize_prior_precision()
+        record("last-layer Laplace", started, each_set(
+            lambda x: laplace.predict_samples(x, PASSES, seed=seed)),
+            prior_precision=prior_precision)
+
+    if wanted("temperature scaling"):
+        started = time.perf_counter()
+        x_fit, x_val, y_fit, y_val = train_test_split(
+            x_train, y_train, test_size=VALIDATION_FRACTION, stratify=y_train,
+            random_state=seed)
+        model = train(cnn(seed=seed), x_fit, y_fit, epochs)
+        scaling = tfbsl.baselines.TemperatureScaling().fit(logits(model, x_val), y_val)
+        for method, t in (("CNN on train - val (T = 1)", 1.0),
+                          ("temperature scaling", scaling.temperature)):
+            record(method, started, each_set(lambda x, t=t: keras.ops.convert_to_numpy(
+                keras.ops.softmax(logits(model, x) / t))[None]),
+                temperature=scaling.temperature)
+
+    if wanted("SWAG"):  # last: it trains the deterministic CNN on
+        started = time.perf_counter() - det_time
+        swag = tfbsl.baselines.SWAG()
+        deterministic.fit(x_train, y_train, epochs=max(2, epochs // 2), batch_size=64,
+                          verbose=0, callbacks=[swag])
+
+        def swag_samples(x):
+            out = []
+            for s in range(PASSES):
+                swag.sample(seed=10_000 * seed + s)
+                out.append(tfbsl.predict_proba_mc(deterministic, x, 1))
+            return np.concatenate(out)
+
+        record("SWAG", started, each_set(swag_samples),
+               swag_rank=float(swag.deviations.shape[1]))
     return rows
 
 
 def summarise(rows):
     methods = list(dict.fromkeys(r["method"] for r in rows))
     metrics = ["accuracy", "overconfidence", "nll", "ece", "calibration_error", "brier",
-               "auroc_entropy", "auroc_mi", "ece_rotated", "time_s"]
+               "auroc_entropy", "auroc_mi", "ece_rotated", "time_s", "temperature",
+               "prior_precision", "swag_rank"]
     metrics += [f"{m}_rot{a}" for a in ANGLES for m in ("accuracy", "ece")]
     table = []
     for method in methods:
@@ -229,7 +320,8 @@ def summarise(rows):
 def print_table(table):
     columns = [("accuracy", "accuracy"), ("overconfidence", "conf - acc"), ("nll", "NLL"),
                ("ece", "ECE"), ("calibration_error", "debiased CE"), ("brier", "Brier"),
-               ("ece_rot30", "ECE at 30 deg"), ("auroc_entropy", "AUROC (entropy)"),
+               ("ece_rot30", "ECE at 30 deg"), ("ece_rotated", "ECE rotated (15-45 deg)"),
+               ("auroc_entropy", "AUROC (entropy)"),
                ("auroc_mi", "AUROC (MI)"), ("time_s", "time s (train + predict)")]
     columns = [c for c in columns if any(c[0] in e for e in table)]
     print("| method | " + " | ".join(title for _, title in columns) + " |")
@@ -255,8 +347,9 @@ def main():
     parser.add_argument("--name", default="digits_uncertainty",
                         help="results file name under benchmarks/results/")
     parser.add_argument("--methods", nargs="+",
-                        help="run only the methods whose name contains one of these words "
-                             "(the deterministic CNN always runs)")
+                        help="run only the methods whose name contains one of these words, "
+                             "'baselines' for those of tfbsl.baselines (the deterministic CNN "
+                             "always runs)")
     args = parser.parse_args()
     rows = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
