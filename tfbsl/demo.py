@@ -115,8 +115,9 @@ def plot(out_dir, x, y, grid, pred, test_pred, y_test):
     Example:
     >>> import tempfile, os
     >>> x, y = tfbsl.demo.make_data(50, np.random.default_rng(0))
-    >>> model = tfbsl.demo.build_model(len(x))
-    >>> pred = tfbsl.predict_mc(model, x, num_samples=2)
+    >>> s = np.full_like(y, 0.3)
+    >>> pred = tfbsl.MCPrediction(mean=y, stddev=s, samples=None, epistemic_stddev=s / 2,
+    ...                           aleatoric_stddev=s / 2)  # as predict_mc returns
     >>> with tempfile.TemporaryDirectory() as out:
     ...     tfbsl.demo.plot(out, x, y, x, pred, pred, y)
     ...     sorted(os.listdir(out))

@@ -58,13 +58,13 @@ class DeepEnsemble(keras.Model):
     >>> def build():
     ...     return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2),
     ...                              tfbsl.layers.IndependentNormal(1)])
-    >>> ensemble = tfbsl.baselines.DeepEnsemble(build_fn=build, num_members=3)
+    >>> ensemble = tfbsl.baselines.DeepEnsemble(build_fn=build, num_members=2)
     >>> ensemble.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
     >>> x, y = np.ones((16, 3), "float32"), np.zeros((16, 1), "float32")
     >>> histories = ensemble.fit(x, y, epochs=1, verbose=0)
     >>> mixture = ensemble.predictive_distribution(x[:4])
     >>> ensemble.num_members, type(mixture).__name__, tuple(mixture.mean().shape)
-    (3, 'MixtureSameFamily', (4, 1))
+    (2, 'MixtureSameFamily', (4, 1))
     """
 
     def __init__(self, members=None, build_fn=None, num_members=None, seed=0, **kwargs):

@@ -106,7 +106,7 @@ class DenseVariational(_Variational):
     ...     tfbsl.layers.DenseVariational(1, kl_weight=1 / n, estimator="flipout"),
     ... ])
     >>> model.compile("adam", "mse")
-    >>> history = model.fit(x, 2 * x, epochs=2, verbose=0)
+    >>> history = model.fit(x, 2 * x, epochs=1, verbose=0)
     >>> x_test = x[:5]
     >>> pred = tfbsl.predict_mc(model, x_test, num_samples=20)
     >>> pred.mean.shape, pred.stddev.shape
