@@ -44,8 +44,13 @@ variance (as Lakshminarayanan et al. 2017 evaluate their ensembles).
 Run from the repository root; results in benchmarks/results/uci.{json,csv}:
 
     python -m benchmarks.uci                               # all eight sets: hours
-    python -m benchmarks.uci --datasets yacht --splits 3   # one small set
-    python -m benchmarks.uci --quick                       # a smoke run on yacht, < 1 min
+    python -m benchmarks.uci --datasets yacht --splits 3   # one small set, minutes
+    python -m benchmarks.uci --quick                       # a smoke run on yacht
+
+Training runs all the epochs of a network as one `tf.data` pass (reshuffled
+every epoch) in one Keras epoch, its steps XLA-compiled (`--train-step`); each
+method's networks are compiled once per data set and re-initialised for every
+split. `benchmarks/README.md` has the options and the times.
 """
 
 import argparse
@@ -53,6 +58,7 @@ import collections
 import importlib.metadata
 import math
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -84,13 +90,31 @@ def _reset(model, fresh):
 
 
 def _compile(model, args, loss):
-    model.compile(keras.optimizers.Adam(args.lr), loss=loss, jit_compile=args.jit,
-                  steps_per_execution=args.steps_per_execution)
+    model.compile(keras.optimizers.Adam(args.lr), loss=loss, **_compiled(args))
     return model
 
 
-def _fit(model, x, y, args):
-    return model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
+def _compiled(args):
+    """`compile` arguments for `--train-step`: XLA, a graph, or eager steps."""
+    return dict(jit_compile=args.train_step == "xla", run_eagerly=args.train_step == "eager",
+                steps_per_execution=args.steps_per_execution)
+
+
+def _epochs(x, y, args, seed):
+    """All the epochs as one `tf.data` pass: the examples reshuffled every
+    epoch, batched within it (as `fit(x, y, epochs=...)` does), then repeated.
+    One Keras epoch instead of `args.epochs`: Keras' per-epoch overhead (tens
+    to hundreds of milliseconds on a loaded CPU) would otherwise outweigh the
+    training steps on the small sets (yacht: 9 steps an epoch)."""
+    import tensorflow as tf
+
+    return (tf.data.Dataset.from_tensor_slices((x, y))
+            .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+            .batch(args.batch_size).repeat(args.epochs).prefetch(2))
+
+
+def _fit(model, x, y, args, seed):
+    return model.fit(_epochs(x, y, args, seed), epochs=1, shuffle=False, verbose=0)
 
 
 class Method:
@@ -128,7 +152,7 @@ class Variational(Method):
     def fit_predict(self, x_train, y_train, x_test, seed):
         keras.utils.set_random_seed(seed)
         _reset(self.model, self.build())
-        _fit(self.model, x_train, y_train, self.args)
+        _fit(self.model, x_train, y_train, self.args, seed)
         prediction = tfbsl.predict_mc(self.model, x_test, num_samples=self.args.num_samples)
         return {self.name: prediction}
 
@@ -154,7 +178,7 @@ class Dropout(Method):
     def fit_predict(self, x_train, y_train, x_test, seed):
         keras.utils.set_random_seed(seed)
         _reset(self.model, self.build())
-        _fit(self.model, x_train, y_train, self.args)
+        _fit(self.model, x_train, y_train, self.args, seed)
         body, head = self.model.layers
         # The Normal parameters of every pass, then the head's Normal of each.
         params = tfbsl.baselines.mc_dropout_predict(
@@ -174,9 +198,7 @@ class Ensemble(Method):
         self.ensemble = tfbsl.baselines.DeepEnsemble(
             build_fn=self.build_member, num_members=args.members, seed=args.seed)
         self.ensemble.compile(keras.optimizers.Adam(args.lr),
-                              loss=tfbsl.losses.NegativeLogLikelihood(),
-                              jit_compile=args.jit,
-                              steps_per_execution=args.steps_per_execution)
+                              loss=tfbsl.losses.NegativeLogLikelihood(), **_compiled(args))
 
     def build_member(self):
         return keras.Sequential([
@@ -191,8 +213,9 @@ class Ensemble(Method):
             keras.utils.set_random_seed(seed + i)
             _reset(member, self.build_member())
         self.ensemble.seed = seed  # `fit` trains member i after set_random_seed(seed + i)
-        self.ensemble.fit(x_train, y_train, epochs=self.args.epochs,
-                          batch_size=self.args.batch_size, verbose=0)
+        # One dataset for all: each member's pass over it draws its own order.
+        self.ensemble.fit(_epochs(x_train, y_train, self.args, seed), epochs=1,
+                          shuffle=False, verbose=0)
         mixture = self.ensemble.predictive_distribution(x_test)
         mean = keras.ops.convert_to_numpy(mixture.mean()).reshape(-1)
         stddev = keras.ops.convert_to_numpy(mixture.stddev()).reshape(-1)
@@ -217,7 +240,7 @@ class Laplace(Method):
     def fit_predict(self, x_train, y_train, x_test, seed):
         keras.utils.set_random_seed(seed)
         _reset(self.model, self.build())
-        _fit(self.model, x_train, y_train, self.args)
+        _fit(self.model, x_train, y_train, self.args, seed)
         fitted = self.model.predict(x_train, batch_size=4096, verbose=0)[:, 0]
         noise_variance = float(np.mean((y_train - fitted) ** 2))
         laplace = tfbsl.baselines.LastLayerLaplace(self.model, noise_variance=noise_variance)
@@ -309,6 +332,8 @@ def run_dataset(name, index, args):
             shown = scores[next(iter(predictions))]  # this method's first row
             progress.add(method.networks * steps, values=[
                 ("split", split + 1), ("rmse", shown["rmse"][-1]), ("ll", shown["ll"][-1])])
+            if not sys.stdout.isatty():  # a log file: one line per update
+                print(flush=True)
     seconds = time.perf_counter() - start
     rows = []
     for method, s in scores.items():
@@ -317,13 +342,17 @@ def run_dataset(name, index, args):
         rows.append({"dataset": name, "method": method, "rmse": rmse, "rmse_se": rmse_se,
                      "ll": ll, "ll_se": ll_se, "splits": len(s["rmse"]),
                      "source": f"tfbsl, this run ({len(s['rmse'])} splits)",
-                     "seconds_per_split": float(np.mean(s["seconds"]))})
+                     "seconds_per_split": float(np.mean(s["seconds"])),
+                     # the first split includes compiling the steps; the others do not
+                     "seconds_first_split": s["seconds"][0],
+                     "seconds_later_splits": float(np.mean(s["seconds"][1:]))})
     for p in UCI_PUBLISHED[name]:
         rows.append({"dataset": name, "method": p.method, "rmse": p.rmse,
                      "rmse_se": p.rmse_se, "ll": p.ll, "ll_se": p.ll_se, "splits": None,
                      "source": p.source if p.spread in ("s.e.", "n/a")
                      else f"{p.source} (± {p.spread})",
-                     "seconds_per_split": None})
+                     "seconds_per_split": None, "seconds_first_split": None,
+                     "seconds_later_splits": None})
     return rows, seconds
 
 
@@ -380,21 +409,22 @@ def parse_args(argv=None):
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS),
                         help="laplace also gives the deterministic (MSE) row")
     parser.add_argument("--steps-per-execution", type=int, default=16)
-    parser.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
-                        help="XLA-compile the train steps (default: on; off with --quick, "
-                             "where compiling would take longer than training)")
+    parser.add_argument("--train-step", choices=("xla", "graph", "eager"), default=None,
+                        help="how Keras runs the train steps: XLA-compiled (default), a "
+                             "tf.function graph, or eagerly (--quick's default: compiling "
+                             "ten networks would take longer than its training)")
     parser.add_argument("--seed", type=int, default=0,
                         help="the splits' seed (load_uci) and the first weight seed")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: yacht (unless --datasets), 2 splits, 3 epochs, "
-                             "10 passes")
+                        help="smoke run: yacht (unless --datasets), 2 splits, 2 epochs, "
+                             "10 passes, eager train steps")
     parser.add_argument("--name", default=None, help="results file name (default: uci)")
     args = parser.parse_args(argv)
     if args.quick:
         args.datasets = args.datasets or ["yacht"]
-        args.splits, args.epochs, args.num_samples = 2, 3, 10
-    if args.jit is None:
-        args.jit = not args.quick
+        args.splits, args.epochs, args.num_samples = 2, 2, 10
+    if args.train_step is None:
+        args.train_step = "eager" if args.quick else "xla"
     args.datasets = args.datasets or list(tfbsl.datasets.UCI_DATASETS)
     args.name = args.name or ("uci_quick" if args.quick else "uci")
     if args.splits is not None and args.splits < 2:
