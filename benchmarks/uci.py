@@ -411,20 +411,20 @@ def parse_args(argv=None):
     parser.add_argument("--steps-per-execution", type=int, default=16)
     parser.add_argument("--train-step", choices=("xla", "graph", "eager"), default=None,
                         help="how Keras runs the train steps: XLA-compiled (default), a "
-                             "tf.function graph, or eagerly (--quick's default: compiling "
-                             "ten networks would take longer than its training)")
+                             "tf.function graph (--quick's default: XLA-compiling ten "
+                             "networks would take longer than their training), or eagerly")
     parser.add_argument("--seed", type=int, default=0,
                         help="the splits' seed (load_uci) and the first weight seed")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: yacht (unless --datasets), 2 splits, 2 epochs, "
-                             "10 passes, eager train steps")
+                             "10 passes, graph (not XLA) train steps")
     parser.add_argument("--name", default=None, help="results file name (default: uci)")
     args = parser.parse_args(argv)
     if args.quick:
         args.datasets = args.datasets or ["yacht"]
         args.splits, args.epochs, args.num_samples = 2, 2, 10
     if args.train_step is None:
-        args.train_step = "eager" if args.quick else "xla"
+        args.train_step = "graph" if args.quick else "xla"
     args.datasets = args.datasets or list(tfbsl.datasets.UCI_DATASETS)
     args.name = args.name or ("uci_quick" if args.quick else "uci")
     if args.splits is not None and args.splits < 2:
