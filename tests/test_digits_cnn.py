@@ -43,15 +43,17 @@ def test_bayesian_cnn_on_digits_is_accurate_and_flags_unseen_classes():
     ])
     model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
                   jit_compile=True)
-    model.fit(x_train, y_train, epochs=15, batch_size=64, verbose=0)
+    model.fit(x_train, y_train, epochs=40, batch_size=64, verbose=0)
 
-    held_out = tfbsl.predict_proba_mc(model, x_test, 20)
-    unseen = tfbsl.predict_proba_mc(model, x_unseen, 20)
+    held_out = tfbsl.predict_proba_mc(model, x_test, 30)
+    unseen = tfbsl.predict_proba_mc(model, x_unseen, 30)
     accuracy = np.mean(held_out.mean(0).argmax(-1) == y_test)
     auroc = tfbsl.auroc(tfbsl.mutual_information(held_out), tfbsl.mutual_information(unseen))
     assert accuracy >= 0.95, accuracy
     # Identical passes (no posterior spread) give MI 0 everywhere: AUROC 0.5.
-    assert auroc > 0.75, auroc
+    # Measured with the library's defaults: 0.897 after 15 epochs, 0.97 after
+    # 40 (benchmarks/defaults_study.py, `digits`).
+    assert auroc >= 0.9, auroc
 
 
 def _cnn(bayesian_head, n, seed):
