@@ -114,6 +114,7 @@ def learned_prior(dtype, shape, name, trainable, add_variable_fn):
     return tfd.Independent(tfd.Normal(loc, 1.0), reinterpreted_batch_ndims=len(shape))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["DenseFlipout", "Convolution2DReparameterization"])
 def test_user_factory_variables_are_tracked_trained_and_saved(name, tmp_path):
     if name == "DenseFlipout":
@@ -200,6 +201,7 @@ def raw_variable_prior(dtype, shape, name, trainable, add_variable_fn):
     return tfd.Independent(tfd.Normal(loc, 1.0), reinterpreted_batch_ndims=len(shape))
 
 
+@pytest.mark.slow
 def test_a_factorys_own_tf_variables_are_tracked_trained_and_saved(tmp_path):
     layer = L.DenseFlipout(2, kernel_prior_fn=raw_variable_prior, seed=1)
     model = keras.Sequential([keras.Input((3,)), layer])

@@ -69,6 +69,7 @@ def test_importance_weighted_bound_is_above_the_elbo_and_grows_with_k(trained):
     assert elbo < iw[5] < iw[50], (iw, elbo)
 
 
+@pytest.mark.slow
 def test_evaluation_takes_a_distribution_head_encoder(trained):
     _, encoder, decoder, _, x_test, _, _ = trained
     head = tfbsl.layers.IndependentNormal(LATENT)

@@ -97,6 +97,7 @@ HEADS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(HEADS))
 def test_head_fits_jit_compiled_and_its_distribution_is_the_loss(name):
     build, target, batch_shape, event_shape = HEADS[name]
@@ -128,6 +129,7 @@ def test_a_copy_of_the_output_carries_no_distribution():
         tfbsl.get_distribution(output + 0.0)
 
 
+@pytest.mark.slow
 def test_kl_regularizer_and_add_loss_train_and_add_the_kl():
     prior = tfd.Independent(tfd.Normal(np.zeros(2, "float32"), 1.0), 1)
     model = keras.Sequential([

@@ -23,6 +23,7 @@ def _regression(n=384, seed=0):
     return x[:256], y[:256], x[256:], y[256:]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_dense_fits_jit_compiled_and_beats_the_mean(estimator):
     x, y, x_test, y_test = _regression()
@@ -39,6 +40,7 @@ def test_dense_fits_jit_compiled_and_beats_the_mean(estimator):
     assert len(model.losses) == 1 and float(model.losses[0]) > 0  # the KL term
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_conv2d_fits_jit_compiled(estimator):
     rng = np.random.default_rng(1)
@@ -109,6 +111,7 @@ def test_fan_in_prior_scales_kernels_by_the_fan_in_and_its_kl_is_the_closed_form
         float(layer.losses[0]), _gaussian_kl(loc, scale, 0.0, prior_scale), rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_monte_carlo_kl_of_the_scale_mixture_is_unbiased():
     prior = tfbsl.priors.ScaleMixtureNormal(pi=0.5, scale1=1.0, scale2=math.exp(-2))
     layer = tfbsl.layers.DenseVariational(
@@ -157,6 +160,7 @@ def test_sampling_moments_and_kl():
     np.testing.assert_allclose(float(layer.losses[0]), expected, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_vae_with_kl_annealing_trains_jit_compiled():
     rng = np.random.default_rng(5)
     x = (rng.normal(size=(256, 2)) @ np.array([[1.0, 0.5, 0.0, -1.0], [0.0, 1.0, 1.0, 0.5]])
