@@ -7,10 +7,10 @@ then bias. The Flipout and local-reparameterization estimators need a
 factorised Normal (`tfd.Independent(tfd.Normal)` or `MultivariateNormalDiag`).
 
 Example:
-```python
-layer = tfbsl.layers.DenseVariational(
-    8, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(init_scale=1e-2))
-```
+>>> layer = tfbsl.layers.DenseVariational(
+...     8, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(init_scale=1e-2))
+>>> tuple(layer(np.zeros((2, 3), "float32")).shape)
+(2, 8)
 """
 
 import math
@@ -27,6 +27,8 @@ from tfbsl.heads.distribution_layers import DistributionLambda, VariableLayer
 from tfbsl.variational.priors import _SIGNATURE as priors_signature
 
 tfd = tfp.distributions
+
+__all__ = ["MeanFieldNormal", "get", "mean_field"]
 
 
 @keras.saving.register_keras_serializable(package="tfbsl")
@@ -46,10 +48,13 @@ class MeanFieldNormal(FromConfig):
             `"glorot_uniform"`, needs `kernel_shape`; else Normal(0, 0.1)).
 
     Example:
-    ```python
-    layer = tfbsl.layers.DenseVariational(
-        8, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(1e-2), estimator="flipout")
-    ```
+    >>> layer = tfbsl.layers.DenseVariational(
+    ...     8, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(0.05), estimator="flipout")
+    >>> tuple(layer(np.zeros((2, 3), "float32")).shape)
+    (2, 8)
+    >>> q = layer.posterior().distribution             # over 3 * 8 + 8 weights
+    >>> tuple(q.event_shape), round(float(q.distribution.stddev()[0]), 4)
+    ((32,), 0.05)
     """
 
     def __init__(self, init_scale=1e-3, loc_initializer="glorot_uniform"):
@@ -145,10 +150,10 @@ def mean_field(kernel_size, bias_size=0, dtype=None):
     starts at mean 0 and scale 1 (broad: prefer `MeanFieldNormal` for deep nets).
 
     Example:
-    ```python
-    layer = tfbsl.layers.DenseVariational(
-        1, tfbsl.posteriors.mean_field, tfbsl.priors.trainable, kl_weight=1 / n)
-    ```
+    >>> layer = tfbsl.layers.DenseVariational(
+    ...     1, tfbsl.posteriors.mean_field, tfbsl.priors.trainable, kl_weight=1 / 100)
+    >>> tuple(layer(np.zeros((5, 3), "float32")).shape)
+    (5, 1)
     """
     n = kernel_size + bias_size
     return keras.Sequential([

@@ -7,10 +7,10 @@ weights (length `kernel_size + bias_size`). Any such callable works as
 `make_prior_fn=`; the classes here also serialise through `get_config`.
 
 Example:
-```python
-layer = tfbsl.layers.DenseVariational(
-    16, prior=tfbsl.priors.ScaleMixtureNormal(pi=0.5, scale1=1.0, scale2=0.0025))
-```
+>>> layer = tfbsl.layers.DenseVariational(
+...     16, prior=tfbsl.priors.ScaleMixtureNormal(pi=0.5, scale1=1.0, scale2=0.0025))
+>>> tuple(layer(np.zeros((2, 3), "float32")).shape)
+(2, 16)
 """
 
 import math
@@ -24,6 +24,8 @@ from tfbsl._serialization import FromConfig
 from tfbsl.heads.distribution_layers import DistributionLambda, VariableLayer
 
 tfd = tfp.distributions
+
+__all__ = ["FanInNormal", "Normal", "ScaleMixtureNormal", "TrainableNormal", "get", "trainable"]
 
 
 def _independent(distribution):
@@ -55,9 +57,13 @@ class Normal(FromConfig):
         scale: float > 0, the prior standard deviation (default 1).
 
     Example:
-    ```python
-    layer = tfbsl.layers.DenseVariational(8, prior=tfbsl.priors.Normal(scale=0.5))
-    ```
+    >>> prior = tfbsl.priors.Normal(scale=0.5)
+    >>> p = prior(kernel_size=6, bias_size=2)()     # a distribution over 8 weights
+    >>> tuple(p.event_shape), float(p.distribution.stddev()[0])
+    ((8,), 0.5)
+    >>> layer = tfbsl.layers.DenseVariational(2, prior=prior)
+    >>> tuple(layer(np.zeros((4, 3), "float32")).shape)
+    (4, 2)
     """
 
     def __init__(self, loc=0.0, scale=1.0):
@@ -93,9 +99,12 @@ class ScaleMixtureNormal(FromConfig):
         scale2: standard deviation of the second (narrow) component, > 0.
 
     Example:
-    ```python
-    prior = tfbsl.priors.ScaleMixtureNormal(pi=0.25, scale1=1.0, scale2=math.exp(-6))
-    ```
+    >>> prior = tfbsl.priors.ScaleMixtureNormal(pi=0.25, scale1=1.0, scale2=math.exp(-6))
+    >>> layer = tfbsl.layers.DenseVariational(2, prior=prior)
+    >>> tuple(layer(np.zeros((4, 3), "float32")).shape)
+    (4, 2)
+    >>> len(layer.losses)                            # the KL, estimated by Monte Carlo
+    1
     """
 
     def __init__(self, pi=0.5, scale1=1.0, scale2=_DEFAULT_SCALE2):
@@ -151,9 +160,13 @@ class FanInNormal(FromConfig):
         https://arxiv.org/abs/1711.00165
 
     Example:
-    ```python
-    layer = tfbsl.layers.DenseVariational(8, prior=tfbsl.priors.FanInNormal(gain=2.0))
-    ```
+    >>> prior = tfbsl.priors.FanInNormal()
+    >>> p = prior(kernel_size=8, bias_size=2, kernel_shape=(4, 2))()  # fan-in 4
+    >>> np.asarray(p.distribution.stddev())             # 1 / sqrt(4); the biases 1
+    array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1. , 1. ], dtype=float32)
+    >>> layer = tfbsl.layers.DenseVariational(8, prior="fan_in")
+    >>> tuple(layer(np.zeros((2, 16), "float32")).shape)       # kernel prior sd 1 / sqrt(16)
+    (2, 8)
     """
 
     def __init__(self, gain=1.0, bias_scale=1.0):
@@ -192,9 +205,11 @@ class TrainableNormal(FromConfig):
         trainable_scale: whether the scales are learned too.
 
     Example:
-    ```python
-    layer = tfbsl.layers.DenseVariational(8, prior=tfbsl.priors.TrainableNormal())
-    ```
+    >>> layer = tfbsl.layers.DenseVariational(8, prior=tfbsl.priors.TrainableNormal())
+    >>> tuple(layer(np.zeros((2, 3), "float32")).shape)
+    (2, 8)
+    >>> [tuple(w.shape) for w in layer.prior_model.trainable_weights]   # 3 * 8 + 8 means
+    [(32,)]
     """
 
     def __init__(self, scale=1.0, trainable_scale=False):
@@ -267,10 +282,10 @@ def trainable(kernel_size, bias_size=0, dtype=None):
     means `t` (zeros at start), as a `VariableLayer` + `DistributionLambda`.
 
     Example:
-    ```python
-    layer = tfbsl.layers.DenseVariational(
-        1, tfbsl.posteriors.mean_field, tfbsl.priors.trainable, kl_weight=1 / n)
-    ```
+    >>> layer = tfbsl.layers.DenseVariational(
+    ...     1, tfbsl.posteriors.mean_field, tfbsl.priors.trainable, kl_weight=1 / 100)
+    >>> tuple(layer(np.zeros((5, 3), "float32")).shape)
+    (5, 1)
     """
     return TrainableNormal(scale=1.0)(kernel_size, bias_size, dtype)
 
