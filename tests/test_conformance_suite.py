@@ -439,9 +439,12 @@ _COVERED_BY = {"functional": ("sequential_input", "functional_jit")}
 
 
 def _every_style(case):
+    """`STYLES`, less each one whose covering styles `case` runs."""
+    def runs(style):
+        return style in STYLES and style not in case.skip_styles
+
     return tuple(style for style in STYLES
-                 if not all(other in STYLES and other not in case.skip_styles
-                            for other in _COVERED_BY.get(style, ("",))))
+                 if not (style in _COVERED_BY and all(map(runs, _COVERED_BY[style]))))
 
 
 def _params():
