@@ -15,8 +15,6 @@ import tfbsl
 PENDING = {
     "tfbsl.baselines.laplace",
     "tfbsl.baselines.laplace_classification",
-    "tfbsl.variational.posteriors",
-    "tfbsl.variational.priors",
 }
 
 

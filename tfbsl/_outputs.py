@@ -131,10 +131,13 @@ def get_distribution(value, name="value"):
             returns a new tensor that carries none).
 
     Example:
+    ```pycon
     >>> head = tfbsl.layers.IndependentNormal(1)
     >>> output = head(np.zeros((4, 2), "float32"))
     >>> tuple(tfbsl.get_distribution(output).mean().shape)
     (4, 1)
+
+    ```
     """
     if isinstance(value, tfd.Distribution):
         return value

@@ -38,6 +38,7 @@ class KLAnnealing(keras.callbacks.Callback):
             number of training batches seen by this callback).
 
     Example:
+    ```pycon
     >>> n = 32
     >>> model = keras.Sequential([keras.Input((2,)),
     ...                           tfbsl.layers.DenseVariational(1, kl_weight=1 / n)])
@@ -47,6 +48,8 @@ class KLAnnealing(keras.callbacks.Callback):
     ...                     callbacks=[annealing])
     >>> [round(float(f), 2) for f in history.history["kl_factor"]]
     [0.0, 0.25, 0.5]
+
+    ```
     """
 
     def __init__(self, schedule="linear", steps=10, start=0.0, stop=1.0,

@@ -88,6 +88,7 @@ def bayesianize(model, estimator="flipout", prior=None, kl_weight=None,
         A new Keras model of the same architecture.
 
     Example:
+    ```pycon
     >>> cnn = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3),
     ...                         keras.layers.Flatten(), keras.layers.Dense(3, "softmax")])
     >>> bnn = tfbsl.bayesianize(cnn, kl_weight=1 / 100, moped_delta=0.1)
@@ -95,6 +96,8 @@ def bayesianize(model, estimator="flipout", prior=None, kl_weight=None,
     ['Conv2DVariational', 'Flatten', 'DenseVariational']
     >>> tuple(bnn(np.ones((5, 8, 8, 1), "float32")).shape)  # one draw of the weights
     (5, 3)
+
+    ```
     """
     if not isinstance(model, keras.Model) or not isinstance(
             model, (keras.Sequential, Functional)):

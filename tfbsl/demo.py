@@ -35,9 +35,12 @@ def make_data(n, rng):
         `(x, y)`, float32 arrays of shape `(n, 1)`.
 
     Example:
+    ```pycon
     >>> x, y = tfbsl.demo.make_data(100, np.random.default_rng(0))
     >>> x.shape, y.dtype, bool(abs(x).max() <= 4)
     ((100, 1), dtype('float32'), True)
+
+    ```
     """
     x = rng.uniform(-4.0, 4.0, n)
     noise = 0.05 + 0.1 * np.abs(x)
@@ -59,9 +62,12 @@ def build_model(num_train, seed=0):
         An uncompiled `keras.Sequential` model of `x` of shape `(batch, 1)`.
 
     Example:
+    ```pycon
     >>> model = tfbsl.demo.build_model(1000)
     >>> [type(layer).__name__ for layer in model.layers]
     ['DenseVariational', 'DenseVariational', 'DenseVariational', 'IndependentNormal']
+
+    ```
     """
     # tfbsl's mean-field posterior (scales from 1e-3) with Flipout noise.
     bayes = {"estimator": "flipout", "kl_weight": 1.0 / num_train}
@@ -92,8 +98,11 @@ def coverage(mean, stddev, y, level):
         A float in [0, 1].
 
     Example:
+    ```pycon
     >>> tfbsl.demo.coverage(np.zeros(4), np.ones(4), np.array([0.5, -1.0, 1.5, 3.0]), 0.95)
     0.75
+
+    ```
     """
     z = statistics.NormalDist().inv_cdf(0.5 + level / 2)
     return float(np.mean(np.abs(y - mean) <= z * stddev))
@@ -113,6 +122,7 @@ def plot(out_dir, x, y, grid, pred, test_pred, y_test):
         y_test: held-out targets.
 
     Example:
+    ```pycon
     >>> import tempfile, os
     >>> x, y = tfbsl.demo.make_data(50, np.random.default_rng(0))
     >>> s = np.full_like(y, 0.3)
@@ -122,6 +132,8 @@ def plot(out_dir, x, y, grid, pred, test_pred, y_test):
     ...     tfbsl.demo.plot(out, x, y, x, pred, pred, y)
     ...     sorted(os.listdir(out))
     ['calibration.png', 'predictive.png', 'uncertainty_split.png']
+
+    ```
     """
     import matplotlib
     matplotlib.use(os.environ.get("MPLBACKEND", "Agg"))

@@ -37,6 +37,7 @@ class NegativeLogLikelihood(keras.losses.Loss):
         dtype: float dtype of the targets and of the loss (default: floatx).
 
     Example:
+    ```pycon
     >>> model = keras.Sequential([
     ...     keras.Input((3,)),
     ...     keras.layers.Dense(2),
@@ -46,6 +47,8 @@ class NegativeLogLikelihood(keras.losses.Loss):
     >>> history = model.fit(np.ones((8, 3)), np.zeros((8, 1)), epochs=1, verbose=0)
     >>> bool(np.isfinite(history.history["loss"][0]))
     True
+
+    ```
     """
 
     def __init__(self, reduction="sum_over_batch_size",

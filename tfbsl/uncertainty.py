@@ -67,6 +67,7 @@ Attributes:
         predicts; zero for a model whose output is a plain tensor).
 
 Example:
+```pycon
 >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2),
 ...                           tfbsl.layers.IndependentNormal(1)])
 >>> mean, stddev, samples, epistemic, aleatoric = tfbsl.predict_mc(
@@ -75,6 +76,8 @@ Example:
 0.0
 >>> bool(np.allclose(stddev, aleatoric))
 True
+
+```
 """
 
 
@@ -150,6 +153,7 @@ def predict_mc(model, x, num_samples=100, batch_size=1024):
         `mean, stddev, samples, *_ = predict_mc(...)`.
 
     Example:
+    ```pycon
     >>> model = keras.Sequential([keras.Input((3,)), tfbsl.layers.DenseVariational(1)])
     >>> x_test = np.ones((5, 3), "float32")
     >>> pred = tfbsl.predict_mc(model, x_test, num_samples=20)
@@ -158,6 +162,8 @@ def predict_mc(model, x, num_samples=100, batch_size=1024):
     >>> lower, upper = pred.mean - 1.96 * pred.stddev, pred.mean + 1.96 * pred.stddev
     >>> bool((lower <= upper).all())
     True
+
+    ```
     """
     num_samples, batch_size = _check_counts(model, num_samples, batch_size)
     if num_samples < 2:
@@ -197,11 +203,14 @@ def prediction_interval(prediction, level=0.95):
         `(lower, upper)` NumPy arrays shaped like `prediction.mean`.
 
     Example:
+    ```pycon
     >>> pred = tfbsl.MCPrediction(mean=np.array([0.0, 1.0]), stddev=np.array([1.0, 2.0]),
     ...                           samples=None, epistemic_stddev=None, aleatoric_stddev=None)
     >>> lower, upper = tfbsl.prediction_interval(pred, 0.9)
     >>> np.round(lower, 3), np.round(upper, 3)
     (array([-1.645, -2.29 ]), array([1.645, 4.29 ]))
+
+    ```
     """
     z = _z_score(level)
     mean, stddev = _mean_stddev(prediction)
@@ -222,10 +231,13 @@ def interval_coverage(prediction, y_true, level=0.95):
         A float in [0, 1].
 
     Example:
+    ```pycon
     >>> pred = tfbsl.MCPrediction(mean=np.zeros(4), stddev=np.ones(4), samples=None,
     ...                           epistemic_stddev=None, aleatoric_stddev=None)
     >>> tfbsl.interval_coverage(pred, np.array([0.5, -1.0, 1.5, 3.0]), 0.95)
     0.75
+
+    ```
     """
     lower, upper = prediction_interval(prediction, level)
     y = _align(y_true, lower)
@@ -248,12 +260,15 @@ def coverage_curve(prediction, y_true, levels=None):
         `(levels, coverages)`, two NumPy arrays.
 
     Example:
+    ```pycon
     >>> pred = tfbsl.MCPrediction(mean=np.zeros(4), stddev=np.ones(4), samples=None,
     ...                           epistemic_stddev=None, aleatoric_stddev=None)
     >>> levels, covered = tfbsl.coverage_curve(pred, np.array([0.1, -0.5, 1.0, 2.5]),
     ...                                        levels=[0.5, 0.9])
     >>> levels, covered
     (array([0.5, 0.9]), array([0.5 , 0.75]))
+
+    ```
     """
     levels = np.linspace(0.05, 0.95, 19) if levels is None else _check_levels(levels)
     covered = [interval_coverage(prediction, y_true, level) for level in levels]
@@ -279,12 +294,15 @@ def gaussian_log_likelihood(prediction, y_true, y_scale=1.0, per_example=False):
         `prediction.mean` if `per_example`.
 
     Example:
+    ```pycon
     >>> pred = tfbsl.MCPrediction(mean=np.zeros(2), stddev=np.ones(2), samples=None,
     ...                           epistemic_stddev=None, aleatoric_stddev=None)
     >>> round(tfbsl.gaussian_log_likelihood(pred, np.zeros(2)), 4)  # -log(2 pi) / 2
     -0.9189
     >>> round(tfbsl.gaussian_log_likelihood(pred, np.zeros(2), y_scale=2.0), 4)
     -1.6121
+
+    ```
     """
     y_scale = _checks.check_positive_finite("y_scale", y_scale)
     per_example = _checks.check_bool("per_example", per_example)
@@ -315,10 +333,13 @@ def rmse(prediction, y_true, y_scale=1.0):
         A float.
 
     Example:
+    ```pycon
     >>> round(tfbsl.rmse(np.array([1.0, 2.0]), np.array([1.0, 4.0])), 4)
     1.4142
     >>> round(tfbsl.rmse(np.array([1.0, 2.0]), np.array([1.0, 4.0]), y_scale=10.0), 3)
     14.142
+
+    ```
     """
     y_scale = _checks.check_positive_finite("y_scale", y_scale)
     mean = getattr(prediction, "mean", prediction)
@@ -400,12 +421,15 @@ Attributes:
     bin_edges: the `num_bins + 1` edges, equal widths on [0, 1].
 
 Example:
+```pycon
 >>> probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
 >>> cal = tfbsl.calibration(probs, np.array([0, 0, 1, 1]), num_bins=2)
 >>> cal.bin_edges, cal.count
 (array([0. , 0.5, 1. ]), array([0, 4]))
 >>> round(float(cal.confidence[1]), 3), float(cal.accuracy[1])
 (0.75, 0.75)
+
+```
 """
 
 
@@ -434,6 +458,7 @@ def predict_proba_mc(model, x, num_samples=30, batch_size=1024):
         A NumPy array `(num_samples, n, num_classes)`.
 
     Example:
+    ```pycon
     >>> model = keras.Sequential([keras.Input((4,)), tfbsl.layers.DenseVariational(3),
     ...                           keras.layers.Softmax()])
     >>> samples = tfbsl.predict_proba_mc(model, np.ones((5, 4), "float32"), num_samples=10)
@@ -442,6 +467,8 @@ def predict_proba_mc(model, x, num_samples=30, batch_size=1024):
     >>> probs, mi = samples.mean(0), tfbsl.mutual_information(samples)
     >>> probs.shape, mi.shape
     ((5, 3), (5,))
+
+    ```
     """
     num_samples, batch_size = _check_counts(model, num_samples, batch_size)
     x = _inputs(x)
@@ -497,9 +524,12 @@ def predictive_entropy(probs):
         A NumPy array `(n,)`.
 
     Example:
+    ```pycon
     >>> h = tfbsl.predictive_entropy(np.array([[0.5, 0.5], [0.9, 0.1]]))
     >>> np.round(h, 4)  # log 2 (the most uncertain), then less
     array([0.6931, 0.3251])
+
+    ```
     """
     probs = _check_probs("probs", probs, ndims=(2, 3))
     return _entropy(probs.mean(0) if probs.ndim == 3 else probs)
@@ -516,9 +546,12 @@ def expected_entropy(samples):
         A NumPy array `(n,)`.
 
     Example:
+    ```pycon
     >>> samples = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])  # 2 passes, 1 example
     >>> tfbsl.expected_entropy(samples)  # each pass is certain
     array([0.])
+
+    ```
     """
     return _entropy(_check_probs("samples", samples, ndims=(3,))).mean(0)
 
@@ -535,9 +568,12 @@ def mutual_information(samples):
         A NumPy array `(n,)`, >= 0.
 
     Example:
+    ```pycon
     >>> samples = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])  # 2 passes that disagree
     >>> np.round(tfbsl.mutual_information(samples), 4)  # all of it epistemic: log 2
     array([0.6931])
+
+    ```
     """
     samples = _check_probs("samples", samples, ndims=(3,))
     # Predictive entropy minus expected entropy.
@@ -558,10 +594,13 @@ def calibration(probs, labels, num_bins=15):
         A `Calibration(ece, mce, confidence, accuracy, count, bin_edges)`.
 
     Example:
+    ```pycon
     >>> probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
     >>> cal = tfbsl.calibration(probs, np.array([0, 0, 1, 1]), num_bins=5)
     >>> round(cal.ece, 3), round(cal.mce, 3)
     (0.3, 0.6)
+
+    ```
     """
     probs, labels = _probs_labels(probs, labels)
     num_bins = _check_num_bins(num_bins, _MAX_BINS, "equal-width bins no narrower than 1e-4")
@@ -587,9 +626,12 @@ def expected_calibration_error(probs, labels, num_bins=15):
     between confidence and accuracy (0 for a calibrated classifier).
 
     Example:
+    ```pycon
     >>> probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
     >>> round(tfbsl.expected_calibration_error(probs, np.array([0, 0, 1, 1]), num_bins=5), 3)
     0.3
+
+    ```
     """
     return calibration(probs, labels, num_bins).ece
 
@@ -598,9 +640,12 @@ def maximum_calibration_error(probs, labels, num_bins=15):
     """`calibration(probs, labels, num_bins).mce`: the largest per-bin gap.
 
     Example:
+    ```pycon
     >>> probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
     >>> round(tfbsl.maximum_calibration_error(probs, np.array([0, 0, 1, 1]), num_bins=5), 3)
     0.6
+
+    ```
     """
     return calibration(probs, labels, num_bins).mce
 
@@ -631,9 +676,12 @@ def debiased_calibration_error(probs, labels, num_bins=15):
         - acc_b (1 - acc_b) / (n_b - 1)]))`.
 
     Example:
+    ```pycon
     >>> probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
     >>> round(tfbsl.debiased_calibration_error(probs, np.array([0, 0, 1, 1]), num_bins=2), 3)
     0.0
+
+    ```
     """
     probs, labels = _probs_labels(probs, labels)
     num_bins = _check_num_bins(
@@ -659,8 +707,11 @@ def brier_score(probs, labels):
             accepted), or `(n, K)` one-hot.
 
     Example:
+    ```pycon
     >>> round(tfbsl.brier_score(np.array([[1.0, 0.0], [0.5, 0.5]]), np.array([0, 1])), 3)
     0.25
+
+    ```
     """
     probs, labels = _probs_labels(probs, labels)
     onehot = np.eye(probs.shape[-1])[labels]
@@ -678,8 +729,11 @@ def classification_nll(probs, labels, eps=1e-12):
         eps: probability floor, in (0, 1).
 
     Example:
+    ```pycon
     >>> round(tfbsl.classification_nll(np.array([[0.5, 0.5], [0.9, 0.1]]), np.array([0, 0])), 4)
     0.3993
+
+    ```
     """
     eps = _checks.check_open_unit("eps", eps)
     probs, labels = _probs_labels(probs, labels)
@@ -703,8 +757,11 @@ def auroc(in_scores, out_scores):
         A float in [0, 1]; 0.5 is chance.
 
     Example:
+    ```pycon
     >>> tfbsl.auroc(np.array([0.1, 0.2, 0.3]), np.array([0.25, 0.4]))
     0.8333333333333334
+
+    ```
     """
     in_scores = _check_scores("in_scores", in_scores)
     out_scores = _check_scores("out_scores", out_scores)

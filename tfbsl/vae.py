@@ -44,6 +44,7 @@ def evaluate_elbo(encoder, decoder, x, sampling=None, num_samples=1,
         `"kl"` (`KL(q(z | x) || p(z))`), with `elbo = reconstruction - kl`.
 
     Example:
+    ```pycon
     >>> encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4),
     ...                             tfbsl.layers.IndependentNormal(2)])
     >>> decoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4),
@@ -54,6 +55,8 @@ def evaluate_elbo(encoder, decoder, x, sampling=None, num_samples=1,
     ['elbo', 'kl', 'reconstruction']
     >>> bool(np.isclose(parts["elbo"], parts["reconstruction"] - parts["kl"]))
     True
+
+    ```
     """
     num_samples = _checks.check_positive_int("num_samples", num_samples)
     sampling = _check_models(encoder, decoder, sampling)
@@ -90,6 +93,7 @@ def importance_weighted_log_likelihood(encoder, decoder, x, num_samples=50,
         The mean over examples, a float.
 
     Example:
+    ```pycon
     >>> encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4),
     ...                             tfbsl.layers.IndependentNormal(2)])
     >>> decoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4),
@@ -100,6 +104,8 @@ def importance_weighted_log_likelihood(encoder, decoder, x, num_samples=50,
     >>> elbo = tfbsl.vae.evaluate_elbo(encoder, decoder, x_test, num_samples=10)["elbo"]
     >>> type(log_px).__name__, bool(log_px >= elbo - 0.5)  # a tighter bound than the ELBO
     ('float', True)
+
+    ```
     """
     num_samples = _checks.check_positive_int("num_samples", num_samples)
     sampling = _check_models(encoder, decoder, sampling)

@@ -55,6 +55,7 @@ class DeepEnsemble(keras.Model):
         https://arxiv.org/abs/1612.01474
 
     Example:
+    ```pycon
     >>> def build():
     ...     return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2),
     ...                              tfbsl.layers.IndependentNormal(1)])
@@ -65,6 +66,8 @@ class DeepEnsemble(keras.Model):
     >>> mixture = ensemble.predictive_distribution(x[:4])
     >>> ensemble.num_members, type(mixture).__name__, tuple(mixture.mean().shape)
     (2, 'MixtureSameFamily', (4, 1))
+
+    ```
     """
 
     def __init__(self, members=None, build_fn=None, num_members=None, seed=0, **kwargs):

@@ -37,11 +37,14 @@ def mc_dropout_predict(model, x, num_samples=30, batch_size=None):
         https://arxiv.org/abs/1506.02142
 
     Example:
+    ```pycon
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8),
     ...                           keras.layers.Dropout(0.5), keras.layers.Dense(1)])
     >>> samples = tfbsl.baselines.mc_dropout_predict(model, np.ones((5, 4)), num_samples=10)
     >>> samples.shape, samples.mean(0).shape
     ((10, 5, 1), (5, 1))
+
+    ```
     """
     _checks.check_callable("model", model, "x -> outputs (a Keras model)")
     num_samples = _checks.check_positive_int("num_samples", num_samples)

@@ -38,6 +38,7 @@ class SWAG(keras.callbacks.Callback):
         https://arxiv.org/abs/1902.02476
 
     Example:
+    ```pycon
     >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     >>> model.compile(keras.optimizers.SGD(0.01), "mse")
     >>> swag = tfbsl.baselines.SWAG(start_epoch=1, max_rank=5)
@@ -48,6 +49,8 @@ class SWAG(keras.callbacks.Callback):
     >>> theta = swag.sample(seed=0)  # now the model's weights
     >>> theta.shape
     (4,)
+
+    ```
     """
 
     def __init__(self, start_epoch=0, max_rank=20):

@@ -72,10 +72,13 @@ def fit_temperature(logits, labels):
         Neural Networks", https://arxiv.org/abs/1706.04599
 
     Example:
+    ```pycon
     >>> logits = np.array([[4.0, 0.0], [4.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
     >>> labels = np.array([0, 0, 1, 1])  # one confident mistake: T > 1 softens
     >>> round(tfbsl.baselines.fit_temperature(logits, labels), 3)
     3.641
+
+    ```
     """
     logits, labels = _logits_labels(logits, labels)
     low, high = _LOG_T_BOUNDS  # slope(1/T) decreases as log T increases
@@ -105,11 +108,14 @@ class TemperatureScaling:
         Neural Networks", https://arxiv.org/abs/1706.04599
 
     Example:
+    ```pycon
     >>> logits = np.array([[4.0, 0.0], [4.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
     >>> scaling = tfbsl.baselines.TemperatureScaling().fit(logits, np.array([0, 0, 1, 1]))
     >>> probs = keras.ops.convert_to_numpy(scaling(logits))
     >>> round(scaling.temperature, 3), [round(float(p), 3) for p in probs[0]]
     (3.641, [0.75, 0.25])
+
+    ```
     """
 
     def __init__(self, temperature=1.0):

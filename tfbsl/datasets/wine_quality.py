@@ -23,9 +23,12 @@ Attributes:
     feature_names: tuple of the feature column names.
 
 Example:
+```pycon
 >>> data = tfbsl.datasets.load_wine_quality("red")
 >>> data.features.shape, data.targets.dtype, data.feature_names[:2]
 ((1599, 11), dtype('float32'), ('fixed acidity', 'volatile acidity'))
+
+```
 """
 
 
@@ -48,9 +51,12 @@ def load_wine_quality(color="red"):
         unpacks as `x, y, names = load_wine_quality(...)`.
 
     Example:
+    ```pycon
     >>> x, y, names = tfbsl.datasets.load_wine_quality("white")
     >>> x.shape, y.shape, names[-1]
     ((4898, 11), (4898,), 'alcohol')
+
+    ```
     """
     _checks.check_choice("color", color, COLORS)
     if color != "both":

@@ -41,6 +41,7 @@ class ActNorm(_FlowBlock):
         epsilon: added to the variance before the log.
 
     Example:
+    ```pycon
     >>> x = np.random.default_rng(0).normal(3.0, 2.0, size=(512, 2)).astype("float32")
     >>> flow = tfbsl.layers.NormalizingFlow([
     ...     tfbsl.layers.ActNorm(), tfbsl.layers.MaskedAutoregressive((8, 8)),
@@ -49,6 +50,8 @@ class ActNorm(_FlowBlock):
     >>> z = keras.ops.convert_to_numpy(flow.blocks[0].bijector().inverse(x))
     >>> np.round(z.mean(0), 3) + 0.0, np.round(z.std(0), 3)
     (array([0., 0.], dtype=float32), array([1., 1.], dtype=float32))
+
+    ```
     """
 
     def __init__(self, epsilon=1e-6, **kwargs):

@@ -52,12 +52,15 @@ class MaskedAutoregressive(_Autoregressive):
         activation: activation of the hidden layers.
 
     Example:
+    ```pycon
     >>> flow = tfbsl.layers.NormalizingFlow([
     ...     tfbsl.layers.MaskedAutoregressive((16, 16)), tfbsl.layers.Permute(),
     ...     tfbsl.layers.MaskedAutoregressive((16, 16)),
     ... ])
     >>> tuple(flow(np.zeros((4, 3), "float32")).shape)  # log p(x) per example
     (4,)
+
+    ```
     """
 
     def __init__(self, hidden_units=(64, 64), activation="relu", **kwargs):

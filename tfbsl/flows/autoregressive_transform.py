@@ -55,6 +55,7 @@ class AutoregressiveTransform(DistributionLambda):
         Autoencoder for Distribution Estimation. https://arxiv.org/abs/1502.03509
 
     Example:
+    ```pycon
     >>> n = 100
     >>> data = np.random.default_rng(0).normal(size=(n, 2)).astype("float32")
     >>> model = keras.Sequential([
@@ -70,6 +71,8 @@ class AutoregressiveTransform(DistributionLambda):
     >>> distribution = tfbsl.get_distribution(model(np.zeros((1, 0))))
     >>> tuple(distribution.event_shape)
     (2,)
+
+    ```
     """
 
     def __init__(self, made, **kwargs):

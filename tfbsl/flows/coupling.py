@@ -72,12 +72,15 @@ class AffineCoupling(_Coupling):
         activation: activation of the hidden layers.
 
     Example:
+    ```pycon
     >>> flow = tfbsl.layers.NormalizingFlow([
     ...     tfbsl.layers.AffineCoupling((16, 16)), tfbsl.layers.Permute(),
     ...     tfbsl.layers.AffineCoupling((16, 16)),
     ... ])
     >>> tuple(flow(np.zeros((4, 3), "float32")).shape)  # log p(x) per example
     (4,)
+
+    ```
     """
 
     def __init__(self, hidden_units=(64, 64), activation="relu", **kwargs):

@@ -92,6 +92,7 @@ class AutoregressiveNetwork(keras.Layer):
         for Density Estimation. https://arxiv.org/abs/1705.07057
 
     Example:
+    ```pycon
     >>> made = tfbsl.layers.AutoregressiveNetwork(
     ...     params=2, event_shape=[2], hidden_units=[10, 10], activation="relu")
     >>> tuple(made(np.zeros((5, 2), "float32")).shape)  # (batch, event_size, params)
@@ -101,6 +102,8 @@ class AutoregressiveNetwork(keras.Layer):
     ...     bijector=tfb.MaskedAutoregressiveFlow(made))
     >>> tuple(distribution.log_prob(np.zeros((5, 2), "float32")).shape)
     (5,)
+
+    ```
     """
 
     def __init__(self, params, event_shape=None, conditional=False,

@@ -63,6 +63,7 @@ class NormalizingFlow(keras.Layer):
         seed: optional int (any int64), seeds `sample` when it is given no seed.
 
     Example:
+    ```pycon
     >>> x = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
     >>> flow = tfbsl.layers.NormalizingFlow([
     ...     tfbsl.layers.MaskedAutoregressive((16, 16)), tfbsl.layers.Permute(),
@@ -74,6 +75,8 @@ class NormalizingFlow(keras.Layer):
     >>> history = model.fit(x, np.zeros(len(x)), epochs=1, verbose=0)
     >>> tuple(flow.log_prob(x[:5]).shape), tuple(flow.sample(100).shape)
     ((5,), (100, 2))
+
+    ```
     """
 
     def __init__(self, blocks, base=None, seed=None, **kwargs):

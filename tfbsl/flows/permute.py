@@ -29,6 +29,7 @@ class Permute(_FlowBlock):
         seed: optional int (any int64), seeds `"random"`.
 
     Example:
+    ```pycon
     >>> x = np.array([[0.0, 1.0, 2.0]], "float32")
     >>> for permute in (tfbsl.layers.Permute(), tfbsl.layers.Permute([1, 2, 0])):
     ...     permute.build((None, 3))
@@ -36,6 +37,8 @@ class Permute(_FlowBlock):
     [[2. 1. 0.]]
     [[1. 2. 0.]]
     >>> random = tfbsl.layers.Permute("random", seed=3)
+
+    ```
     """
 
     def __init__(self, permutation="reverse", seed=None, **kwargs):

@@ -25,12 +25,15 @@ class SplineCoupling(_Coupling):
         activation: activation of the hidden layers.
 
     Example:
+    ```pycon
     >>> flow = tfbsl.layers.NormalizingFlow([
     ...     tfbsl.layers.SplineCoupling((16, 16), bins=8), tfbsl.layers.Permute(),
     ...     tfbsl.layers.SplineCoupling((16, 16), bins=8),
     ... ])
     >>> tuple(flow(np.zeros((4, 3), "float32")).shape)  # log p(x) per example
     (4,)
+
+    ```
     """
 
     def __init__(self, hidden_units=(64, 64), bins=8, bound=4.0, activation="relu", **kwargs):
@@ -51,12 +54,15 @@ class SplineAutoregressive(_Autoregressive):
         activation: activation of the hidden layers.
 
     Example:
+    ```pycon
     >>> flow = tfbsl.layers.NormalizingFlow([
     ...     tfbsl.layers.SplineAutoregressive((16, 16), bins=8), tfbsl.layers.Permute(),
     ...     tfbsl.layers.SplineAutoregressive((16, 16), bins=8),
     ... ])
     >>> tuple(flow(np.zeros((4, 3), "float32")).shape)  # log p(x) per example
     (4,)
+
+    ```
     """
 
     def __init__(self, hidden_units=(64, 64), bins=8, bound=4.0, activation="relu", **kwargs):

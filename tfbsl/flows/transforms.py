@@ -27,9 +27,12 @@ class Affine:
     blocks still reach any scale.
 
     Example:
+    ```pycon
     >>> bijector = tfbsl.flows.transforms.Affine()(np.array([[1.0, 0.0]], "float32"))
     >>> keras.ops.convert_to_numpy(bijector.forward(np.array([2.0], "float32")))
     array([3.], dtype=float32)
+
+    ```
     """
 
     params = 2
@@ -64,12 +67,15 @@ class Spline:
         https://arxiv.org/abs/1906.04032
 
     Example:
+    ```pycon
     >>> spline = tfbsl.flows.transforms.Spline(bins=4, bound=3.0)
     >>> spline.params  # 3 * bins - 1
     11
     >>> bijector = spline(np.zeros((1, 11), "float32"))
     >>> keras.ops.convert_to_numpy(bijector.forward(np.array([5.0], "float32")))  # identity
     array([5.], dtype=float32)
+
+    ```
     """
 
     _MIN_BIN = 1e-3

@@ -88,11 +88,14 @@ class Attribute(FromConfig):
         name: the name of the distribution's property to read.
 
     Example:
+    ```pycon
     >>> head = tfbsl.layers.IndependentBernoulli(2, convert_to_tensor_fn=tfd.Bernoulli.logits)
     >>> type(head.convert_to_tensor_fn).__name__, head.convert_to_tensor_fn.name
     ('Attribute', 'logits')
     >>> keras.ops.convert_to_numpy(head(np.array([[1.0, -1.0]], "float32")))
     array([[ 1., -1.]], dtype=float32)
+
+    ```
     """
 
     def __init__(self, name):
@@ -125,7 +128,13 @@ class DistributionLambda(keras.Layer):
             `distribution -> tensor`.
         seed: optional int, seeds `"sample"`.
 
+    On JAX the layer returns a plain array; `tfbsl.get_distribution(output)`
+    gives its distribution. A `tf.Variable` the function closes over (TFP's
+    "side variable") is trained on TensorFlow only: TFP's JAX substrate has
+    no variables (read a Keras layer's weights in the function instead).
+
     Example:
+    ```pycon
     >>> head = tfbsl.layers.DistributionLambda(
     ...     lambda t: tfd.Normal(t[..., :1], 1e-3 + keras.ops.softplus(t[..., 1:])))
     >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), head])
@@ -134,10 +143,8 @@ class DistributionLambda(keras.Layer):
     >>> tuple(output.shape), type(tfbsl.get_distribution(output)).__name__
     ((4, 1), 'Normal')
 
-    On JAX the layer returns a plain array; `tfbsl.get_distribution(output)`
-    gives its distribution. A `tf.Variable` the function closes over (TFP's
-    "side variable") is trained on TensorFlow only: TFP's JAX substrate has
-    no variables (read a Keras layer's weights in the function instead).
+    ```
+
     """
 
     def __init__(self, make_distribution_fn, convert_to_tensor_fn=tfd.Distribution.sample,
@@ -406,6 +413,7 @@ class IndependentNormal(_Head):
         seed: optional int, seeds `"sample"`.
 
     Example:
+    ```pycon
     >>> tfbsl.layers.IndependentNormal.params_size(1)
     2
     >>> model = keras.Sequential([
@@ -417,6 +425,8 @@ class IndependentNormal(_Head):
     >>> distribution = tfbsl.get_distribution(model(np.ones((4, 3), "float32")))
     >>> tuple(distribution.batch_shape), tuple(distribution.event_shape)
     ((4,), (1,))
+
+    ```
     """
 
     @staticmethod
@@ -446,12 +456,15 @@ class IndependentBernoulli(_Head):
         seed: optional int, seeds `"sample"`.
 
     Example:
+    ```pycon
     >>> logits_flat = np.zeros((2, 64), "float32")
     >>> decoder_out = tfbsl.layers.IndependentBernoulli((8, 8))(logits_flat)
     >>> distribution = tfbsl.get_distribution(decoder_out)
     >>> tuple(distribution.event_shape), np.round(keras.ops.convert_to_numpy(
     ...     distribution.log_prob(np.ones((2, 8, 8), "float32"))), 3)  # 64 log(1/2)
     ((8, 8), array([-44.361, -44.361], dtype=float32))
+
+    ```
     """
 
     _NEW_ARGS = ("event_shape", "dtype")
@@ -492,11 +505,14 @@ class OneHotCategorical(_SizedHead):
         seed: optional int, seeds `"sample"`.
 
     Example:
+    ```pycon
     >>> head = tfbsl.layers.OneHotCategorical(3, convert_to_tensor_fn="mean")
     >>> probs = head(np.zeros((2, 3), "float32"))
     >>> np.round(keras.ops.convert_to_numpy(probs), 3)
     array([[0.333, 0.333, 0.333],
            [0.333, 0.333, 0.333]], dtype=float32)
+
+    ```
     """
 
     _NEW_ARGS = ("event_size", "dtype")
@@ -539,9 +555,12 @@ class Categorical(_SizedHead):
         seed: optional int, seeds `"sample"`.
 
     Example:
+    ```pycon
     >>> probs = tfbsl.layers.Categorical(3)(np.log(np.array([[1.0, 2.0, 1.0]], "float32")))
     >>> np.round(keras.ops.convert_to_numpy(probs), 2)  # the probabilities (TFP: a sample)
     array([[0.25, 0.5 , 0.25]], dtype=float32)
+
+    ```
     """
 
     _SHAPE_ARG = "num_classes"
@@ -580,6 +599,7 @@ class MultivariateNormalTriL(_SizedHead):
         seed: optional int, seeds `"sample"`.
 
     Example:
+    ```pycon
     >>> n = 3
     >>> tfbsl.layers.MultivariateNormalTriL.params_size(n)
     9
@@ -590,6 +610,8 @@ class MultivariateNormalTriL(_SizedHead):
     >>> distribution = tfbsl.get_distribution(posterior(np.zeros(1)))
     >>> tuple(distribution.event_shape)
     (3,)
+
+    ```
     """
 
     def __init__(self, event_size=1, convert_to_tensor_fn=tfd.Distribution.sample,
@@ -625,6 +647,7 @@ class VariableLayer(keras.Layer):
         constraint: keyword-only, Keras constraint of the variable.
 
     Example:
+    ```pycon
     >>> n = 2
     >>> posterior = keras.Sequential([
     ...     tfbsl.layers.VariableLayer(2 * n),
@@ -635,6 +658,8 @@ class VariableLayer(keras.Layer):
     >>> tuple(distribution.event_shape), np.round(keras.ops.convert_to_numpy(
     ...     distribution.stddev()), 4)  # softplus(0)
     ((2,), array([0.6931, 0.6931], dtype=float32))
+
+    ```
     """
 
     def __init__(self, shape, dtype=None, activation=None, initializer="zeros", *,

@@ -125,6 +125,7 @@ class VariationalGaussianProcess(DistributionLambda):
         https://www.tensorflow.org/probability/examples/Probabilistic_Layers_Regression
 
     Example:
+    ```pycon
     >>> class RBFKernelFn(keras.layers.Layer):  # register it to save the model
     ...     def __init__(self, **kwargs):
     ...         super().__init__(**kwargs)
@@ -146,6 +147,8 @@ class VariationalGaussianProcess(DistributionLambda):
     >>> output = model(np.linspace(-1, 1, 5, dtype="float32")[:, None])
     >>> tuple(output.shape), tuple(tfbsl.get_distribution(output).event_shape)
     ((5, 1), (5, 1))
+
+    ```
 
     With TFP's loss (TensorFlow), `n` training examples in batches of
     `batch_size`: `model.compile("adam", loss=lambda y, rv_y:

@@ -99,6 +99,7 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
         https://arxiv.org/abs/1312.6114
 
     Example:
+    ```pycon
     >>> prior = tfd.Independent(tfd.Normal(np.zeros(2, "float32"), 1.0), 1)
     >>> encoder = keras.Sequential([
     ...     keras.Input((8,)),
@@ -109,6 +110,8 @@ class KLDivergenceRegularizer(keras.regularizers.Regularizer, keras.Layer):
     ... ])
     >>> tuple(encoder(np.ones((4, 8), "float32")).shape), len(encoder.losses)
     ((4, 2), 1)
+
+    ```
     """
 
     def __init__(self, distribution_b, use_exact_kl=False, test_points_reduce_axis=(),
@@ -215,6 +218,7 @@ class KLDivergenceAddLoss(keras.Layer):
         https://arxiv.org/abs/1312.6114
 
     Example:
+    ```pycon
     >>> n = 1000  # training examples
     >>> prior = tfd.MultivariateNormalDiag(loc=np.zeros(2, "float32"))
     >>> encoder = keras.Sequential([
@@ -225,6 +229,8 @@ class KLDivergenceAddLoss(keras.Layer):
     ... ])
     >>> tuple(encoder(np.ones((4, 8), "float32")).shape), len(encoder.losses)
     ((4, 2), 1)
+
+    ```
     """
 
     def __init__(self, distribution_b, use_exact_kl=False, test_points_reduce_axis=None,

@@ -86,6 +86,7 @@ class IndependentPoisson(_Head):
         regression: https://doi.org/10.1007/978-1-4899-3242-6
 
     Example:
+    ```pycon
     >>> model = keras.Sequential([
     ...     keras.Input((4,)),
     ...     keras.layers.Dense(tfbsl.layers.IndependentPoisson.params_size(1)),
@@ -94,6 +95,8 @@ class IndependentPoisson(_Head):
     >>> model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
     >>> tuple(model(np.ones((2, 4), "float32")).shape)
     (2, 1)
+
+    ```
     """
 
     @staticmethod
@@ -126,6 +129,7 @@ class IndependentLogistic(_Head):
             `ValueError` when the input's last axis is not `params_size`.
 
     Example:
+    ```pycon
     >>> encoder = keras.Sequential([
     ...     keras.Input((28, 28, 1)), keras.layers.Flatten(),
     ...     keras.layers.Dense(tfbsl.layers.IndependentLogistic.params_size(2)),
@@ -133,6 +137,8 @@ class IndependentLogistic(_Head):
     ... ])
     >>> tuple(encoder(np.zeros((3, 28, 28, 1), "float32")).shape)
     (3, 2)
+
+    ```
     """
 
     @staticmethod
@@ -244,6 +250,7 @@ class MixtureSameFamily(_Mixture):
         https://publications.aston.ac.uk/id/eprint/373/
 
     Example:
+    ```pycon
     >>> k, normal = 5, tfbsl.layers.IndependentNormal(1)
     >>> size = tfbsl.layers.MixtureSameFamily.params_size(k, normal.params_size(1))
     >>> size
@@ -255,6 +262,8 @@ class MixtureSameFamily(_Mixture):
     >>> model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
     >>> tuple(model(np.ones((4, 1), "float32")).shape)
     (4, 1)
+
+    ```
     """
 
     _NEW_ARGS = ("num_components", "component_layer")
@@ -368,6 +377,7 @@ class MixtureNormal(_IndependentMixture):
         https://publications.aston.ac.uk/id/eprint/373/
 
     Example:
+    ```pycon
     >>> size = tfbsl.layers.MixtureNormal.params_size(5, [1])
     >>> model = keras.Sequential([
     ...     keras.Input((1,)), keras.layers.Dense(12, activation="relu"),
@@ -376,6 +386,8 @@ class MixtureNormal(_IndependentMixture):
     >>> model.compile("adam", loss=tfbsl.losses.NegativeLogLikelihood())
     >>> size, tuple(model(np.ones((4, 1), "float32")).shape)
     (15, (4, 1))
+
+    ```
     """
 
     _COMPONENT = IndependentNormal
@@ -410,11 +422,14 @@ class MixtureLogistic(_IndependentMixture):
         (Salimans et al., 2017): https://arxiv.org/abs/1701.05517
 
     Example:
+    ```pycon
     >>> size = tfbsl.layers.MixtureLogistic.params_size(5, [1])
     >>> h = keras.Input((8,))
     >>> head = tfbsl.layers.MixtureLogistic(5, [1])(keras.layers.Dense(size)(h))
     >>> size, tuple(head.shape)
     (15, (None, 1))
+
+    ```
     """
 
     _COMPONENT = IndependentLogistic
@@ -448,13 +463,17 @@ class CategoricalMixtureOfOneHotCategorical(_Mixture):
         TypeError: `sample_dtype` not a dtype.
 
     Example:
+    ```pycon
     >>> size = tfbsl.layers.CategoricalMixtureOfOneHotCategorical.params_size(3, 2)
     >>> size  # 2 components: 2 mixture logits, then 2 x 3 class logits
     8
-    >>> head = tfbsl.layers.CategoricalMixtureOfOneHotCategorical(3, 2, convert_to_tensor_fn="mean")
+    >>> head = tfbsl.layers.CategoricalMixtureOfOneHotCategorical(
+    ...     3, 2, convert_to_tensor_fn="mean")
     >>> probs = head(np.zeros((4, size), "float32"))
     >>> np.round(keras.ops.convert_to_numpy(probs[0]), 3)
     array([0.333, 0.333, 0.333], dtype=float32)
+
+    ```
     """
 
     _NEW_ARGS = ("event_size", "num_components", "dtype")

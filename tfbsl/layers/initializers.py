@@ -40,12 +40,15 @@ class BlockwiseInitializer(keras.initializers.Initializer):
         https://www.tensorflow.org/probability/api_docs/python/tfp/layers/BlockwiseInitializer
 
     Example:
+    ```pycon
     >>> n = 3
     >>> init = tfbsl.layers.BlockwiseInitializer(
     ...     ["zeros", keras.initializers.Constant(np.log(np.expm1(1.0)))], sizes=[n, n])
     >>> posterior_params = tfbsl.layers.VariableLayer(2 * n, initializer=init)
     >>> np.round(keras.ops.convert_to_numpy(posterior_params(np.zeros(1))), 4)
     array([0.    , 0.    , 0.    , 0.5413, 0.5413, 0.5413], dtype=float32)
+
+    ```
     """
 
     def __init__(self, initializers, sizes, validate_args=False):

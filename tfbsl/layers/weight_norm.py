@@ -86,6 +86,7 @@ class WeightNorm(keras.layers.Wrapper):
         NeurIPS 2016. https://arxiv.org/abs/1602.07868
 
     Example:
+    ```pycon
     >>> model = keras.Sequential([
     ...     keras.Input((8, 8, 3)),
     ...     tfbsl.layers.WeightNorm(keras.layers.Conv2D(4, 3, activation="relu")),
@@ -96,6 +97,8 @@ class WeightNorm(keras.layers.Wrapper):
     >>> y = keras.ops.convert_to_numpy(model(x))  # the first call initialises g and the bias
     >>> y.shape, bool(abs(y.mean()) < 1e-3), bool(abs(y.std() - 1) < 1e-2)
     ((64, 10), True, True)
+
+    ```
     """
 
     def __init__(self, layer, data_init=True, **kwargs):

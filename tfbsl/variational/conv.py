@@ -149,11 +149,14 @@ class Conv1DVariational(_ConvVariationalBase):
         Reparameterization Trick". https://arxiv.org/abs/1506.02557
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Conv1DVariational(8, 3, estimator="flipout", kl_weight=1 / 100)
     >>> tuple(layer(np.ones((2, 10, 4), "float32")).shape)
     (2, 8, 8)
     >>> len(layer.losses)  # the weighted KL, one per call
     1
+
+    ```
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
@@ -233,9 +236,12 @@ class Conv2DVariational(_ConvVariationalBase):
         Reparameterization Trick". https://arxiv.org/abs/1506.02557
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Conv2DVariational(16, 3, activation="relu", kl_weight=1 / 100)
     >>> tuple(layer(np.ones((2, 8, 8, 1), "float32")).shape)
     (2, 6, 6, 16)
+
+    ```
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
@@ -315,9 +321,12 @@ class Conv3DVariational(_ConvVariationalBase):
         Reparameterization Trick". https://arxiv.org/abs/1506.02557
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Conv3DVariational(4, 3, estimator="local_reparameterization")
     >>> tuple(layer(np.ones((1, 5, 5, 5, 2), "float32")).shape)
     (1, 3, 3, 3, 4)
+
+    ```
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
@@ -400,9 +409,12 @@ class Conv2DTransposeVariational(_ConvVariationalBase):
         Reparameterization Trick". https://arxiv.org/abs/1506.02557
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Conv2DTransposeVariational(8, 3, strides=2, padding="same")
     >>> tuple(layer(np.ones((2, 4, 4, 3), "float32")).shape)
     (2, 8, 8, 8)
+
+    ```
     """
 
     _transpose = True
@@ -540,9 +552,12 @@ class Convolution1DReparameterization(_PerPartConv):
         Uncertainty in Neural Networks". https://arxiv.org/abs/1505.05424
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Convolution1DReparameterization(2, 3, padding="same")
     >>> tuple(layer(np.ones((1, 5, 1), "float32")).shape)
     (1, 5, 2)
+
+    ```
     """
     rank, estimator = 1, Reparameterization()
 
@@ -603,9 +618,12 @@ class Convolution2DReparameterization(_PerPartConv):
         Uncertainty in Neural Networks". https://arxiv.org/abs/1505.05424
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Convolution2DReparameterization(2, 3, padding="same")
     >>> tuple(layer(np.ones((1, 5, 5, 1), "float32")).shape)
     (1, 5, 5, 2)
+
+    ```
     """
     rank, estimator = 2, Reparameterization()
 
@@ -666,9 +684,12 @@ class Convolution3DReparameterization(_PerPartConv):
         Uncertainty in Neural Networks". https://arxiv.org/abs/1505.05424
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Convolution3DReparameterization(2, 3, padding="same")
     >>> tuple(layer(np.ones((1, 5, 5, 5, 1), "float32")).shape)
     (1, 5, 5, 5, 2)
+
+    ```
     """
     rank, estimator = 3, Reparameterization()
 
@@ -730,9 +751,12 @@ class Convolution1DFlipout(_PerPartFlipoutConv):
         https://arxiv.org/abs/1803.04386
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Convolution1DFlipout(2, 3, padding="same")
     >>> tuple(layer(np.ones((1, 5, 1), "float32")).shape)
     (1, 5, 2)
+
+    ```
     """
     rank = 1
 
@@ -794,9 +818,12 @@ class Convolution2DFlipout(_PerPartFlipoutConv):
         https://arxiv.org/abs/1803.04386
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Convolution2DFlipout(2, 3, padding="same")
     >>> tuple(layer(np.ones((1, 5, 5, 1), "float32")).shape)
     (1, 5, 5, 2)
+
+    ```
     """
     rank = 2
 
@@ -858,9 +885,12 @@ class Convolution3DFlipout(_PerPartFlipoutConv):
         https://arxiv.org/abs/1803.04386
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Convolution3DFlipout(2, 3, padding="same")
     >>> tuple(layer(np.ones((1, 5, 5, 5, 1), "float32")).shape)
     (1, 5, 5, 5, 2)
+
+    ```
     """
     rank = 3
 
@@ -922,9 +952,12 @@ class Convolution1DLocalReparameterization(_PerPartConv):
         Reparameterization Trick". https://arxiv.org/abs/1506.02557
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Convolution1DLocalReparameterization(2, 3, padding="same")
     >>> tuple(layer(np.ones((1, 5, 1), "float32")).shape)
     (1, 5, 2)
+
+    ```
     """
     rank, estimator = 1, LocalReparameterization()
 
@@ -986,9 +1019,12 @@ class Convolution2DLocalReparameterization(_PerPartConv):
         Reparameterization Trick". https://arxiv.org/abs/1506.02557
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Convolution2DLocalReparameterization(2, 3, padding="same")
     >>> tuple(layer(np.ones((1, 5, 5, 1), "float32")).shape)
     (1, 5, 5, 2)
+
+    ```
     """
     rank, estimator = 2, LocalReparameterization()
 
@@ -1050,8 +1086,11 @@ class Convolution3DLocalReparameterization(_PerPartConv):
         Reparameterization Trick". https://arxiv.org/abs/1506.02557
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.Convolution3DLocalReparameterization(2, 3, padding="same")
     >>> tuple(layer(np.ones((1, 5, 5, 5, 1), "float32")).shape)
     (1, 5, 5, 5, 2)
+
+    ```
     """
     rank, estimator = 3, LocalReparameterization()

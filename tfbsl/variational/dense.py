@@ -98,6 +98,7 @@ class DenseVariational(_Variational):
         Reparameterization Trick". https://arxiv.org/abs/1506.02557
 
     Example:
+    ```pycon
     >>> n = 64  # training examples
     >>> x = np.linspace(-1, 1, n, dtype="float32")[:, None]
     >>> model = keras.Sequential([
@@ -111,6 +112,8 @@ class DenseVariational(_Variational):
     >>> pred = tfbsl.predict_mc(model, x_test, num_samples=20)
     >>> pred.mean.shape, pred.stddev.shape
     ((5, 1), (5, 1))
+
+    ```
     """
 
     def __init__(self, units, make_posterior_fn=None, make_prior_fn=None,
@@ -236,11 +239,14 @@ class DenseReparameterization(_PerPartDense):
         Uncertainty in Neural Networks". https://arxiv.org/abs/1505.05424
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.DenseReparameterization(3, activation="relu")
     >>> tuple(layer(np.ones((2, 4), "float32")).shape)
     (2, 3)
     >>> type(layer.kernel_posterior).__name__, type(layer.bias_posterior).__name__
     ('Independent', 'Independent')
+
+    ```
     """
 
     estimator = Reparameterization()
@@ -301,11 +307,14 @@ class DenseFlipout(_PerPartDense):
         https://arxiv.org/abs/1803.04386
 
     Example:
+    ```pycon
     >>> n = 100  # training examples
     >>> layer = tfbsl.layers.DenseFlipout(
     ...     3, kernel_divergence_fn=lambda q, p, _: tfd.kl_divergence(q, p) / n)
     >>> tuple(layer(np.ones((2, 4), "float32")).shape)
     (2, 3)
+
+    ```
     """
 
     def __init__(self, units, activation=None, activity_regularizer=None, trainable=True,
@@ -380,9 +389,12 @@ class DenseLocalReparameterization(_PerPartDense):
         Reparameterization Trick". https://arxiv.org/abs/1506.02557
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.DenseLocalReparameterization(3)
     >>> tuple(layer(np.ones((2, 4), "float32")).shape)
     (2, 3)
+
+    ```
     """
 
     estimator = LocalReparameterization()

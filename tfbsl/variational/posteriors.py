@@ -52,7 +52,7 @@ class MeanFieldNormal(FromConfig):
     ...     8, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(0.05), estimator="flipout")
     >>> tuple(layer(np.zeros((2, 3), "float32")).shape)
     (2, 8)
-    >>> q = layer.posterior().distribution             # over 3 * 8 + 8 weights
+    >>> q = tfbsl.get_distribution(layer.posterior())  # over 3 * 8 + 8 weights
     >>> tuple(q.event_shape), round(float(q.distribution.stddev()[0]), 4)
     ((32,), 0.05)
     """

@@ -69,6 +69,7 @@ class Sampling(keras.Layer):
         seed: optional int seeding the `keras.random.SeedGenerator` of `eps`.
 
     Example:
+    ```pycon
     >>> x = keras.Input((64,))
     >>> h = keras.layers.Dense(16, activation="relu")(x)
     >>> z_mean, z_log_var = keras.layers.Dense(2)(h), keras.layers.Dense(2)(h)
@@ -76,6 +77,8 @@ class Sampling(keras.Layer):
     >>> encoder = keras.Model(x, z)
     >>> tuple(encoder(np.ones((4, 64), "float32")).shape), len(encoder.losses)
     ((4, 2), 1)
+
+    ```
     """
 
     def __init__(self, kl_weight=None, free_bits=0.0, inference_mode="sample",

@@ -11,6 +11,7 @@ TFP's defaults, as objects that Keras can save: a layer built from them
 reloads from a `.keras` file without `custom_objects`.
 
 Example:
+```pycon
 >>> layer = tfbsl.layers.DenseFlipout(
 ...     16, kernel_posterior_fn=tfbsl.layers.default_mean_field_normal_fn(
 ...         untransformed_scale_initializer=keras.initializers.RandomNormal(-5.0, 0.1)))
@@ -18,6 +19,8 @@ Example:
 (2, 16)
 >>> float(keras.ops.max(layer.kernel_posterior.stddev())) < 0.02  # softplus(-5) = 0.0067
 True
+
+```
 """
 
 import keras
@@ -85,9 +88,12 @@ class default_loc_scale_fn(FromConfig):  # TFP's name, called like TFP's functio
         https://www.tensorflow.org/probability/api_docs/python/tfp/layers/default_loc_scale_fn
 
     Example:
+    ```pycon
     >>> fn = tfbsl.layers.default_loc_scale_fn(is_singular=True)
     >>> fn.is_singular
     True
+
+    ```
     """
 
     def __init__(self, is_singular=False, loc_initializer=None,
@@ -168,11 +174,14 @@ class default_mean_field_normal_fn(default_loc_scale_fn):
         https://www.tensorflow.org/probability/api_docs/python/tfp/layers/default_mean_field_normal_fn
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.DenseReparameterization(
     ...     2, bias_posterior_fn=tfbsl.layers.default_mean_field_normal_fn())
     >>> _ = layer(np.ones((1, 3), "float32"))
-    >>> type(layer.bias_posterior.distribution).__name__  # a random bias (TFP's default is fixed)
+    >>> type(layer.bias_posterior.distribution).__name__  # random (TFP's default: fixed)
     'Normal'
+
+    ```
     """
 
     def __call__(self, dtype, shape, name, trainable, add_variable_fn):
@@ -201,9 +210,12 @@ def default_multivariate_normal_fn(dtype, shape, name, trainable, add_variable_f
         https://www.tensorflow.org/probability/api_docs/python/tfp/layers/default_multivariate_normal_fn
 
     Example:
+    ```pycon
     >>> prior = tfbsl.layers.default_multivariate_normal_fn("float32", (3, 2), "p", False, None)
     >>> tuple(prior.event_shape), float(prior.distribution.stddev()[0, 0])
     ((3, 2), 1.0)
+
+    ```
     """
     del name, trainable, add_variable_fn  # unused, as in TFP
     dtype = keras.backend.standardize_dtype(dtype)
@@ -224,8 +236,11 @@ def sample(distribution):
         One draw from `distribution`.
 
     Example:
+    ```pycon
     >>> tuple(tfbsl.variational.util.sample(tfd.Normal(np.zeros(3, "float32"), 1.0)).shape)
     (3,)
+
+    ```
     """
     return distribution.sample()
 
@@ -244,9 +259,12 @@ def kl_divergence(q, p, _sample=None):
         The analytic KL divergence `KL(q || p)`.
 
     Example:
+    ```pycon
     >>> q, p = tfd.Normal(1.0, 1.0), tfd.Normal(0.0, 1.0)
     >>> float(tfbsl.variational.util.kl_divergence(q, p))  # (1 - 0)^2 / 2
     0.5
+
+    ```
     """
     return tfd.kl_divergence(q, p)
 
