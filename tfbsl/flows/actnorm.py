@@ -40,6 +40,13 @@ class ActNorm(_FlowBlock):
     Args:
         epsilon: added to the variance before the log.
 
+    Input shape:
+        `(batch, event_size)`.
+
+    Output shape:
+        `(batch, event_size)`: the data mapped towards the base (data ->
+        base).
+
     Example:
     ```pycon
     >>> x = np.random.default_rng(0).normal(3.0, 2.0, size=(512, 2)).astype("float32")

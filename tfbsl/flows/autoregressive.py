@@ -51,6 +51,13 @@ class MaskedAutoregressive(_Autoregressive):
         hidden_units: sizes of the MADE's hidden layers (an int is one layer).
         activation: activation of the hidden layers.
 
+    Input shape:
+        `(batch, event_size)`, and the context `(batch, context_size)` if any.
+
+    Output shape:
+        `(batch, event_size)`: the data mapped towards the base (data ->
+        base).
+
     Example:
     ```pycon
     >>> flow = tfbsl.layers.NormalizingFlow([

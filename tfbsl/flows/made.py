@@ -91,6 +91,13 @@ class AutoregressiveNetwork(keras.Layer):
         Papamakarios, Pavlakou and Murray (2017). Masked Autoregressive Flow
         for Density Estimation. https://arxiv.org/abs/1705.07057
 
+    Input shape:
+        `(..., event_size)`, and `conditional_input` `(..., conditional_size)`
+        for a conditional network.
+
+    Output shape:
+        `(..., event_size, params)`.
+
     Example:
     ```pycon
     >>> made = tfbsl.layers.AutoregressiveNetwork(

@@ -62,6 +62,13 @@ class NormalizingFlow(keras.Layer):
             trainable diagonal Normal.
         seed: optional int (any int64), seeds `sample` when it is given no seed.
 
+    Input shape:
+        `(batch, event_size)`, and the context `(batch, context_size)` if the
+        flow has one.
+
+    Output shape:
+        `(batch,)`: `log p(x)` per example.
+
     Example:
     ```pycon
     >>> x = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")

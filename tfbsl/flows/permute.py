@@ -28,6 +28,12 @@ class Permute(_FlowBlock):
             the bijector's `inverse`).
         seed: optional int (any int64), seeds `"random"`.
 
+    Input shape:
+        `(batch, event_size)`.
+
+    Output shape:
+        `(batch, event_size)`, permuted (data -> base).
+
     Example:
     ```pycon
     >>> x = np.array([[0.0, 1.0, 2.0]], "float32")

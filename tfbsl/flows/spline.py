@@ -24,6 +24,13 @@ class SplineCoupling(_Coupling):
         bound: the spline acts on [-bound, bound]; standardise the data.
         activation: activation of the hidden layers.
 
+    Input shape:
+        `(batch, event_size)`, and the context `(batch, context_size)` if any.
+
+    Output shape:
+        `(batch, event_size)`: the data mapped towards the base (data ->
+        base).
+
     Example:
     ```pycon
     >>> flow = tfbsl.layers.NormalizingFlow([
@@ -52,6 +59,13 @@ class SplineAutoregressive(_Autoregressive):
         bins: number of spline bins.
         bound: the spline acts on [-bound, bound]; standardise the data.
         activation: activation of the hidden layers.
+
+    Input shape:
+        `(batch, event_size)`, and the context `(batch, context_size)` if any.
+
+    Output shape:
+        `(batch, event_size)`: the data mapped towards the base (data ->
+        base).
 
     Example:
     ```pycon

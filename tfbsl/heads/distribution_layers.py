@@ -133,6 +133,13 @@ class DistributionLambda(keras.Layer):
     "side variable") is trained on TensorFlow only: TFP's JAX substrate has
     no variables (read a Keras layer's weights in the function instead).
 
+    Input shape:
+        What `make_distribution_fn` takes.
+
+    Output shape:
+        The tensor `convert_to_tensor_fn` makes of the distribution (a draw,
+        `batch_shape + event_shape`, by default), carrying the distribution.
+
     Example:
     ```pycon
     >>> head = tfbsl.layers.DistributionLambda(
@@ -412,6 +419,12 @@ class IndependentNormal(_Head):
         validate_args: passed to the TFP distribution.
         seed: optional int, seeds `"sample"`.
 
+    Input shape:
+        `(batch, ..., 2 * prod(event_shape))`.
+
+    Output shape:
+        `(batch, ...) + event_shape`.
+
     Example:
     ```pycon
     >>> tfbsl.layers.IndependentNormal.params_size(1)
@@ -454,6 +467,12 @@ class IndependentBernoulli(_Head):
         convert_to_tensor_fn: `"sample"` (default, as TFP), `"mean"`, `"mode"` or a callable.
         validate_args: passed to the TFP distribution.
         seed: optional int, seeds `"sample"`.
+
+    Input shape:
+        `(batch, ..., prod(event_shape))`, the logits.
+
+    Output shape:
+        `(batch, ...) + event_shape`.
 
     Example:
     ```pycon
@@ -503,6 +522,12 @@ class OneHotCategorical(_SizedHead):
         convert_to_tensor_fn: `"sample"` (default, as TFP), `"mean"`, `"mode"` or a callable.
         validate_args: passed to the TFP distribution.
         seed: optional int, seeds `"sample"`.
+
+    Input shape:
+        `(batch, ..., event_size)`, the logits.
+
+    Output shape:
+        `(batch, ..., event_size)`.
 
     Example:
     ```pycon
@@ -554,6 +579,13 @@ class Categorical(_SizedHead):
         validate_args: passed to the TFP distribution.
         seed: optional int, seeds `"sample"`.
 
+    Input shape:
+        `(batch, ..., num_classes)`, the logits.
+
+    Output shape:
+        `(batch, ..., num_classes)`, the probabilities (the default
+        `convert_to_tensor_fn="mean"`); a draw or the mode is `(batch, ...)`.
+
     Example:
     ```pycon
     >>> probs = tfbsl.layers.Categorical(3)(np.log(np.array([[1.0, 2.0, 1.0]], "float32")))
@@ -597,6 +629,12 @@ class MultivariateNormalTriL(_SizedHead):
         convert_to_tensor_fn: `"sample"` (default, as TFP), `"mean"`, `"mode"` or a callable.
         validate_args: passed to the TFP distribution.
         seed: optional int, seeds `"sample"`.
+
+    Input shape:
+        `(batch, ..., n + n * (n + 1) / 2)`.
+
+    Output shape:
+        `(batch, ..., n)`.
 
     Example:
     ```pycon

@@ -74,8 +74,11 @@ class IndependentPoisson(_Head):
         validate_args: passed to the TFP distribution.
         seed: optional int, seeds the sample.
 
-    Input shape: `(..., params_size(event_shape))`, the log-rates.
-    Output shape: `(...) + event_shape` (with the default, a draw).
+    Input shape:
+        `(..., params_size(event_shape))`, the log-rates.
+
+    Output shape:
+        `(...) + event_shape` (with the default, a draw).
 
     Raises:
         TypeError / ValueError: a bad `event_shape` (naming it); a
@@ -121,8 +124,11 @@ class IndependentLogistic(_Head):
         validate_args: passed to the TFP distribution.
         seed: optional int, seeds the sample.
 
-    Input shape: `(..., params_size(event_shape))`.
-    Output shape: `(...) + event_shape`.
+    Input shape:
+        `(..., params_size(event_shape))`.
+
+    Output shape:
+        `(...) + event_shape`.
 
     Raises:
         TypeError / ValueError: a bad `event_shape` (naming it); a
@@ -236,8 +242,11 @@ class MixtureSameFamily(_Mixture):
         validate_args: passed to `tfd.MixtureSameFamily`.
         seed: optional int, seeds the sample.
 
-    Input shape: `(..., params_size(num_components, component_params_size))`.
-    Output shape: `(...) + event_shape` of the components.
+    Input shape:
+        `(..., params_size(num_components, component_params_size))`.
+
+    Output shape:
+        `(...) + event_shape` of the components.
 
     Raises:
         ValueError: `num_components` not a positive integer; an input whose
@@ -364,8 +373,11 @@ class MixtureNormal(_IndependentMixture):
         validate_args: passed to the TFP distributions.
         seed: optional int, seeds the sample.
 
-    Input shape: `(..., params_size(num_components, event_shape))`.
-    Output shape: `(...) + event_shape`.
+    Input shape:
+        `(..., params_size(num_components, event_shape))`.
+
+    Output shape:
+        `(...) + event_shape`.
 
     Raises:
         ValueError / TypeError: a bad `num_components` or `event_shape`
@@ -409,8 +421,11 @@ class MixtureLogistic(_IndependentMixture):
         validate_args: passed to the TFP distributions.
         seed: optional int, seeds the sample.
 
-    Input shape: `(..., params_size(num_components, event_shape))`.
-    Output shape: `(...) + event_shape`.
+    Input shape:
+        `(..., params_size(num_components, event_shape))`.
+
+    Output shape:
+        `(...) + event_shape`.
 
     Raises:
         ValueError / TypeError: a bad `num_components` or `event_shape`
@@ -454,8 +469,11 @@ class CategoricalMixtureOfOneHotCategorical(_Mixture):
         validate_args: passed to `tfd.MixtureSameFamily`.
         seed: optional int, seeds the sample.
 
-    Input shape: `(..., params_size(event_size, num_components))`.
-    Output shape: `(..., event_size)`.
+    Input shape:
+        `(..., params_size(event_size, num_components))`.
+
+    Output shape:
+        `(..., event_size)`.
 
     Raises:
         ValueError: a bad `event_size` or `num_components`; an input whose

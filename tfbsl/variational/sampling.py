@@ -68,6 +68,13 @@ class Sampling(keras.Layer):
             KL; `False` always uses Monte Carlo.
         seed: optional int seeding the `keras.random.SeedGenerator` of `eps`.
 
+    Input shape:
+        `[z_mean, z_log_var]`, each `(batch, latent_dim)`, or a tensor
+        carrying a distribution over `z`.
+
+    Output shape:
+        `(batch, latent_dim)`, a draw of `z`.
+
     Example:
     ```pycon
     >>> x = keras.Input((64,))
