@@ -37,6 +37,14 @@ class KLAnnealing(keras.callbacks.Callback):
         update: `"epoch"` (default; step = epoch index) or `"batch"` (step =
             number of training batches seen by this callback).
 
+    References:
+        Bowman, Vilnis, Vinyals, Dai, Jozefowicz, Bengio (2016). "Generating
+        Sentences from a Continuous Space". https://arxiv.org/abs/1511.06349
+
+        Fu, Li, Liu, Gao, Celikyilmaz, Carin (2019). "Cyclical Annealing
+        Schedule: A Simple Approach to Mitigating KL Vanishing".
+        https://arxiv.org/abs/1903.10145
+
     Example:
     ```pycon
     >>> n = 32

@@ -40,6 +40,10 @@ class ActNorm(_FlowBlock):
     Args:
         epsilon: added to the variance before the log.
 
+    References:
+        Kingma, Dhariwal (2018). "Glow: Generative Flow with Invertible 1x1
+        Convolutions". https://arxiv.org/abs/1807.03039
+
     Input shape:
         `(batch, event_size)`.
 

@@ -51,6 +51,13 @@ class MaskedAutoregressive(_Autoregressive):
         hidden_units: sizes of the MADE's hidden layers (an int is one layer).
         activation: activation of the hidden layers.
 
+    References:
+        Papamakarios, Pavlakou, Murray (2017). "Masked Autoregressive Flow for
+        Density Estimation". https://arxiv.org/abs/1705.07057
+
+        Germain, Gregor, Murray, Larochelle (2015). "MADE: Masked Autoencoder
+        for Distribution Estimation". https://arxiv.org/abs/1502.03509
+
     Input shape:
         `(batch, event_size)`, and the context `(batch, context_size)` if any.
 

@@ -71,6 +71,10 @@ class AffineCoupling(_Coupling):
         hidden_units: sizes of the conditioner's hidden layers (an int is one layer).
         activation: activation of the hidden layers.
 
+    References:
+        Dinh, Sohl-Dickstein, Bengio (2017). "Density estimation using Real
+        NVP". https://arxiv.org/abs/1605.08803
+
     Input shape:
         `(batch, event_size)`, and the context `(batch, context_size)` if any.
 

@@ -24,6 +24,10 @@ class SplineCoupling(_Coupling):
         bound: the spline acts on [-bound, bound]; standardise the data.
         activation: activation of the hidden layers.
 
+    References:
+        Durkan, Bekasov, Murray, Papamakarios (2019). "Neural Spline Flows".
+        https://arxiv.org/abs/1906.04032
+
     Input shape:
         `(batch, event_size)`, and the context `(batch, context_size)` if any.
 
@@ -59,6 +63,10 @@ class SplineAutoregressive(_Autoregressive):
         bins: number of spline bins.
         bound: the spline acts on [-bound, bound]; standardise the data.
         activation: activation of the hidden layers.
+
+    References:
+        Durkan, Bekasov, Murray, Papamakarios (2019). "Neural Spline Flows".
+        https://arxiv.org/abs/1906.04032
 
     Input shape:
         `(batch, event_size)`, and the context `(batch, context_size)` if any.

@@ -68,6 +68,14 @@ class Sampling(keras.Layer):
             KL; `False` always uses Monte Carlo.
         seed: optional int seeding the `keras.random.SeedGenerator` of `eps`.
 
+    References:
+        Kingma, Welling (2014). "Auto-Encoding Variational Bayes".
+        https://arxiv.org/abs/1312.6114
+
+        Kingma, Salimans, Jozefowicz, Chen, Sutskever, Welling (2016).
+        "Improved Variational Inference with Inverse Autoregressive Flow" (free
+        bits). https://arxiv.org/abs/1606.04934
+
     Input shape:
         `[z_mean, z_log_var]`, each `(batch, latent_dim)`, or a tensor
         carrying a distribution over `z`.
