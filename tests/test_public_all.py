@@ -10,13 +10,6 @@ import pytest
 
 import tfbsl
 
-# Modules owned by other work in progress: their `__all__` is to be added
-# there (tracked in issue 21); the test reports them as expected failures.
-PENDING = {
-    "tfbsl.baselines.laplace",
-    "tfbsl.baselines.laplace_classification",
-}
-
 
 def _public_modules():
     names = ["tfbsl"] + [info.name for info in
@@ -33,9 +26,7 @@ def _defined_public_names(module):
             and (value.__module__ == prefix or value.__module__.startswith(prefix + "."))}
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason="__all__ to be added by its owner"))
-    if n in PENDING else n for n in _public_modules()])
+@pytest.mark.parametrize("name", _public_modules())
 def test_public_module_has_complete_all(name):
     module = importlib.import_module(name)
     assert hasattr(module, "__all__"), f"{name} has no __all__"

@@ -12,6 +12,8 @@ from tfbsl.baselines._laplace_posterior import STRUCTURES, LaplacePosterior
 from tfbsl.baselines._last_layer import LastLayer
 from tfbsl.baselines._prior_search import maximise_over_log_precision
 
+__all__ = ["LastLayerLaplace"]
+
 
 class LastLayerLaplace:
     """The Laplace posterior of a regression model's last `Dense` layer.

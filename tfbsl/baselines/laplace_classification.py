@@ -11,6 +11,8 @@ from tfbsl.baselines._laplace_posterior import STRUCTURES, LaplacePosterior, lap
 from tfbsl.baselines._last_layer import LastLayer
 from tfbsl.baselines._prior_search import maximise_over_log_precision
 
+__all__ = ["LastLayerLaplaceClassifier"]
+
 _LINK_APPROXIMATIONS = ("probit", "mc")
 # With `refit_mean`, `optimize_prior_precision` alternates the evidence
 # search and the refit until the precision moves less than this (relative),

@@ -7,10 +7,13 @@ then bias. The Flipout and local-reparameterization estimators need a
 factorised Normal (`tfd.Independent(tfd.Normal)` or `MultivariateNormalDiag`).
 
 Example:
+```pycon
 >>> layer = tfbsl.layers.DenseVariational(
 ...     8, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(init_scale=1e-2))
 >>> tuple(layer(np.zeros((2, 3), "float32")).shape)
 (2, 8)
+
+```
 """
 
 import math
@@ -47,7 +50,12 @@ class MeanFieldNormal(FromConfig):
         loc_initializer: Keras initializer for the kernel means (default
             `"glorot_uniform"`, needs `kernel_shape`; else Normal(0, 0.1)).
 
+    References:
+        Blundell, Cornebise, Kavukcuoglu & Wierstra (2015), "Weight
+        Uncertainty in Neural Networks", https://arxiv.org/abs/1505.05424
+
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.DenseVariational(
     ...     8, make_posterior_fn=tfbsl.posteriors.MeanFieldNormal(0.05), estimator="flipout")
     >>> tuple(layer(np.zeros((2, 3), "float32")).shape)
@@ -55,6 +63,8 @@ class MeanFieldNormal(FromConfig):
     >>> q = tfbsl.get_distribution(layer.posterior())  # over 3 * 8 + 8 weights
     >>> tuple(q.event_shape), round(float(q.distribution.stddev()[0]), 4)
     ((32,), 0.05)
+
+    ```
     """
 
     def __init__(self, init_scale=1e-3, loc_initializer="glorot_uniform"):
@@ -150,10 +160,13 @@ def mean_field(kernel_size, bias_size=0, dtype=None):
     starts at mean 0 and scale 1 (broad: prefer `MeanFieldNormal` for deep nets).
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.DenseVariational(
     ...     1, tfbsl.posteriors.mean_field, tfbsl.priors.trainable, kl_weight=1 / 100)
     >>> tuple(layer(np.zeros((5, 3), "float32")).shape)
     (5, 1)
+
+    ```
     """
     n = kernel_size + bias_size
     return keras.Sequential([

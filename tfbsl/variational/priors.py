@@ -7,10 +7,13 @@ weights (length `kernel_size + bias_size`). Any such callable works as
 `make_prior_fn=`; the classes here also serialise through `get_config`.
 
 Example:
+```pycon
 >>> layer = tfbsl.layers.DenseVariational(
 ...     16, prior=tfbsl.priors.ScaleMixtureNormal(pi=0.5, scale1=1.0, scale2=0.0025))
 >>> tuple(layer(np.zeros((2, 3), "float32")).shape)
 (2, 16)
+
+```
 """
 
 import math
@@ -57,6 +60,7 @@ class Normal(FromConfig):
         scale: float > 0, the prior standard deviation (default 1).
 
     Example:
+    ```pycon
     >>> prior = tfbsl.priors.Normal(scale=0.5)
     >>> p = prior(kernel_size=6, bias_size=2)()     # a distribution over 8 weights
     >>> tuple(p.event_shape), float(p.distribution.stddev()[0])
@@ -64,6 +68,8 @@ class Normal(FromConfig):
     >>> layer = tfbsl.layers.DenseVariational(2, prior=prior)
     >>> tuple(layer(np.zeros((4, 3), "float32")).shape)
     (4, 2)
+
+    ```
     """
 
     def __init__(self, loc=0.0, scale=1.0):
@@ -98,13 +104,20 @@ class ScaleMixtureNormal(FromConfig):
         scale1: standard deviation of the first (wide) component, > 0.
         scale2: standard deviation of the second (narrow) component, > 0.
 
+    References:
+        Blundell, Cornebise, Kavukcuoglu & Wierstra (2015), "Weight
+        Uncertainty in Neural Networks", https://arxiv.org/abs/1505.05424
+
     Example:
+    ```pycon
     >>> prior = tfbsl.priors.ScaleMixtureNormal(pi=0.25, scale1=1.0, scale2=math.exp(-6))
     >>> layer = tfbsl.layers.DenseVariational(2, prior=prior)
     >>> tuple(layer(np.zeros((4, 3), "float32")).shape)
     (4, 2)
     >>> len(layer.losses)                            # the KL, estimated by Monte Carlo
     1
+
+    ```
     """
 
     def __init__(self, pi=0.5, scale1=1.0, scale2=_DEFAULT_SCALE2):
@@ -160,6 +173,7 @@ class FanInNormal(FromConfig):
         https://arxiv.org/abs/1711.00165
 
     Example:
+    ```pycon
     >>> prior = tfbsl.priors.FanInNormal()
     >>> p = prior(kernel_size=8, bias_size=2, kernel_shape=(4, 2))()  # fan-in 4
     >>> np.asarray(p.distribution.stddev())             # 1 / sqrt(4); the biases 1
@@ -167,6 +181,8 @@ class FanInNormal(FromConfig):
     >>> layer = tfbsl.layers.DenseVariational(8, prior="fan_in")
     >>> tuple(layer(np.zeros((2, 16), "float32")).shape)       # kernel prior sd 1 / sqrt(16)
     (2, 8)
+
+    ```
     """
 
     def __init__(self, gain=1.0, bias_scale=1.0):
@@ -205,11 +221,14 @@ class TrainableNormal(FromConfig):
         trainable_scale: whether the scales are learned too.
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.DenseVariational(8, prior=tfbsl.priors.TrainableNormal())
     >>> tuple(layer(np.zeros((2, 3), "float32")).shape)
     (2, 8)
     >>> [tuple(w.shape) for w in layer.prior_model.trainable_weights]   # 3 * 8 + 8 means
     [(32,)]
+
+    ```
     """
 
     def __init__(self, scale=1.0, trainable_scale=False):
@@ -282,10 +301,13 @@ def trainable(kernel_size, bias_size=0, dtype=None):
     means `t` (zeros at start), as a `VariableLayer` + `DistributionLambda`.
 
     Example:
+    ```pycon
     >>> layer = tfbsl.layers.DenseVariational(
     ...     1, tfbsl.posteriors.mean_field, tfbsl.priors.trainable, kl_weight=1 / 100)
     >>> tuple(layer(np.zeros((5, 3), "float32")).shape)
     (5, 1)
+
+    ```
     """
     return TrainableNormal(scale=1.0)(kernel_size, bias_size, dtype)
 
