@@ -3,6 +3,7 @@ over-confidence factor, a deep ensemble predicts its members' mixture (and
 survives a `.keras` round trip)."""
 
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -31,6 +32,17 @@ def test_fit_temperature_recovers_overconfidence_factor():
         keras.ops.convert_to_numpy(scaler(c * logits.astype("float32"))),
         keras.ops.convert_to_numpy(keras.ops.softmax(c * logits.astype("float32") / t)),
         rtol=1e-5, atol=1e-6)
+
+
+def test_fit_temperature_warns_when_the_held_out_logits_are_separable():
+    # Every true class ranked first: the NLL falls all the way to T -> 0.
+    logits = np.array([[3.0, 0.0, 1.0], [0.0, 2.0, 1.0], [0.5, 0.0, 4.0]])
+    with pytest.warns(UserWarning, match="separable"):
+        t = B.fit_temperature(logits, np.array([0, 1, 2]))
+    assert t == pytest.approx(np.exp(-12.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one mistake: a finite optimum, no warning
+        assert B.fit_temperature(logits, np.array([0, 1, 0])) > 0.1
 
 
 @pytest.mark.parametrize("logits, labels, match", [

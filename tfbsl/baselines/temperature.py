@@ -1,5 +1,7 @@
 """Temperature scaling: one temperature fitted on held-out logits."""
 
+import warnings
+
 import keras
 import numpy as np
 
@@ -51,8 +53,10 @@ def fit_temperature(logits, labels):
     The negative log-likelihood is convex in 1/T, so its slope in 1/T is
     increasing; the optimum is found by bisection on log T (200 steps in
     NumPy float64, to the bounds' precision), with T clipped to
-    [e^-12, e^12] when the slope does not change sign (e.g. separable
-    logits, where the NLL keeps falling as T goes to 0).
+    [e^-12, e^12] when the slope does not change sign. Separable logits
+    (every example's true class ranked first) have no finite optimum: the
+    NLL keeps falling as T goes to 0; the function then warns and returns
+    the bound.
 
     Args:
         logits: held-out logits, shape `(num_examples, num_classes)`.
@@ -82,6 +86,15 @@ def fit_temperature(logits, labels):
     """
     logits, labels = _logits_labels(logits, labels)
     low, high = _LOG_T_BOUNDS  # slope(1/T) decreases as log T increases
+    if _nll_slope(logits, labels, np.exp(-low)) <= 0:
+        # A silent T = e^-12 would turn the calibrated model into a one-hot argmax.
+        warnings.warn(
+            "fit_temperature: the held-out logits rank every example's true "
+            "class first (they are separable), so the NLL keeps falling as "
+            f"T -> 0 and the fitted temperature is the bound e^{low:g}: "
+            "softmax(logits / T) is then a one-hot argmax. Fit on a larger "
+            "held-out set with some mistakes on it, or keep T = 1.",
+            UserWarning, stacklevel=2)
     for _ in range(_BISECTION_STEPS):
         mid = 0.5 * (low + high)
         if _nll_slope(logits, labels, np.exp(-mid)) > 0:  # 1/T too large
