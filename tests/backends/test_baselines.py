@@ -15,6 +15,24 @@ from tfbsl._backend import tfd
 B = tfbsl.baselines
 
 
+# predict_mc / predict_proba_mc on an MC-dropout model ------------------------
+
+def test_mc_passes_redraw_dropout_the_model_calls_with_training_true():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(16, activation="relu")(inputs)
+    always_on = keras.layers.Dropout(0.5)(hidden, training=True)  # MC dropout
+    in_training_only = keras.layers.Dropout(0.5)(hidden)
+    head = keras.layers.Dense(3, activation="softmax")
+    mc = keras.Model(inputs, head(always_on))
+    plain = keras.Model(inputs, head(in_training_only))
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    samples = tfbsl.predict_proba_mc(mc, x, 4)
+    assert np.abs(samples[1:] - samples[0]).max() > 0.01  # a new mask per pass
+    np.testing.assert_allclose(tfbsl.predict_mc(plain, x, 3).samples[1:],
+                               tfbsl.predict_mc(plain, x, 3).samples[:2], rtol=1e-6)
+
+
 # Temperature scaling ---------------------------------------------------------
 
 def test_fit_temperature_recovers_overconfidence_factor():

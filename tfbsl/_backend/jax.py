@@ -82,25 +82,27 @@ def symbolic_dimension(*values):
 
 
 def compiled_pass(model, read):
-    """`x -> read(model(x, training=False))` as NumPy arrays: `jax.jit` of the
-    call in a `keras.StatelessScope`, whose new random state (the
-    `SeedGenerator`s', so that each pass draws anew) is written back to the
-    model after each call. A callable that is no Keras layer runs eagerly (it
-    has no variables to hand to the compiled function)."""
+    """`x -> read(model(x))` as NumPy arrays: `jax.jit` of the call in a
+    `keras.StatelessScope`, whose new random state (the `SeedGenerator`s', so
+    that each pass draws anew) is written back to the model after each call.
+    A callable that is no Keras layer runs eagerly (it has no variables to
+    hand to the compiled function). No `training` argument, as on
+    TensorFlow: layers the model calls with `training=True` (MC dropout)
+    stay on."""
     if not isinstance(model, keras.Layer):
-        return lambda x: tuple(np.asarray(t) for t in read(model(x, training=False)))
+        return lambda x: tuple(np.asarray(t) for t in read(model(x)))
 
     @jax.jit
     def stateless_pass(trainable, non_trainable, x):
         mapping = [*zip(model.trainable_variables, trainable, strict=True),
                    *zip(model.non_trainable_variables, non_trainable, strict=True)]
         with keras.StatelessScope(state_mapping=mapping) as scope:
-            outputs = read(model(x, training=False))
+            outputs = read(model(x))
         return outputs, [scope.get_current_value(v) for v in model.non_trainable_variables]
 
     def step(x):
         if not model.built:  # variables are made eagerly, not inside the compiled function
-            model(x[:1], training=False)
+            model(x[:1])
         outputs, state = stateless_pass(
             [v.value for v in model.trainable_variables],
             [v.value for v in model.non_trainable_variables], x)

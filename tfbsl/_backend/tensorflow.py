@@ -135,10 +135,14 @@ def symbolic_dimension(*values):
 
 
 def compiled_pass(model, read):
-    """`x -> read(model(x, training=False))` as NumPy arrays, compiled with
-    `tf.function(jit_compile=True)` (the Monte Carlo passes of `predict_mc`)."""
+    """`x -> read(model(x))` as NumPy arrays, compiled with
+    `tf.function(jit_compile=True)` (the Monte Carlo passes of `predict_mc`).
+
+    No `training` argument: the layers run in inference mode but for those
+    the model itself calls with `training=True` (MC dropout), which an
+    explicit `training=False` would switch off."""
     step = tf.function(jit_compile=True, reduce_retracing=True)(
-        lambda x: read(model(x, training=False)))
+        lambda x: read(model(x)))
     return lambda x: tuple(t.numpy() for t in step(tf.constant(x)))
 
 
