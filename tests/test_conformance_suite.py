@@ -124,6 +124,7 @@ REGISTRY = {
     # Dense: the generic layer with each estimator, prior and posterior, and the TFP names.
     **{f"DenseVariational[{e}]": _dense(L.DenseVariational, estimator=e) for e in _ESTIMATORS},
     "DenseVariational[scale_mixture]": _dense(L.DenseVariational, prior="scale_mixture"),
+    "DenseVariational[fan_in]": _dense(L.DenseVariational, prior=tfbsl.priors.FanInNormal(2.0)),
     "DenseVariational[trainable_prior]": _dense(L.DenseVariational, prior="trainable"),
     "DenseVariational[tutorial_fns]": Case(
         lambda: L.DenseVariational(3, tfbsl.posteriors.mean_field, tfbsl.priors.trainable,
