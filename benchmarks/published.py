@@ -5,8 +5,9 @@ protocol's splits unless the row says otherwise (`spread`).
 
 - `UCI_PUBLISHED`: published test RMSE and test log-likelihood on the eight UCI
   regression sets under the protocol of Hernández-Lobato & Adams (2015), one list of
-  rows per data set (`UCI_WINE_RED` is wine's, with the VI row), used by
-  `benchmarks/uci.py`; the papers are in `REFERENCES`.
+  rows per data set (VI, PBP, MC dropout, deep ensembles, grid-searched MC dropout;
+  `UCI_WINE_RED` is wine's without the grid row), used by `benchmarks/uci.py`; the
+  papers are in `REFERENCES`.
 - `FLOW_ENTROPY_RAW`: the entropy of the 2-D toy densities of
   `benchmarks/flows_2d.py` on the raw data scale (the best held-out NLL any model
   can reach), with how each was computed; `data_entropy_mc` recomputes them.
@@ -25,23 +26,33 @@ REFERENCES = {
     "Hernandez-Lobato & Adams 2015": (
         "J. M. Hernández-Lobato and R. P. Adams, \"Probabilistic Backpropagation for "
         "Scalable Learning of Bayesian Neural Networks\", ICML 2015 (PMLR 37), "
-        "https://arxiv.org/abs/1502.05336"),
+        "https://arxiv.org/abs/1502.05336; its Table 1 (VI and PBP, mean ± standard "
+        "error) is recorded here as Gal & Ghahramani 2016, Table 1, reprints it, to two "
+        "decimals (the PBP paper's own table was not read for these rows)"),
     "Graves 2011": (
         "A. Graves, \"Practical Variational Inference for Neural Networks\", "
         "NeurIPS 24, 2011, https://proceedings.neurips.cc/paper/2011"),
     "Gal & Ghahramani 2016": (
         "Y. Gal and Z. Ghahramani, \"Dropout as a Bayesian Approximation: Representing "
         "Model Uncertainty in Deep Learning\", ICML 2016 (PMLR 48), "
-        "https://arxiv.org/abs/1506.02142; per-dataset figures also in the README of "
-        "https://github.com/yaringal/DropoutUncertaintyExps"),
+        "https://arxiv.org/abs/1506.02142; figures from Table 1 of arXiv v6 "
+        "(https://arxiv.org/abs/1506.02142v6, 4 Oct 2016), whose dropout ± are standard "
+        "errors (its footnote 3: the earlier version's were \"erroneously scaled-up by a "
+        "factor of 4.5\"); the same dropout figures, \"Dropout (original)\", in the README "
+        "of https://github.com/yaringal/DropoutUncertaintyExps at commit "
+        "a6259f1db8f5d3e2d743f88ecbde425a07b12445 (2016-09-21)"),
     "Lakshminarayanan et al. 2017": (
         "B. Lakshminarayanan, A. Pritzel and C. Blundell, \"Simple and Scalable "
         "Predictive Uncertainty Estimation using Deep Ensembles\", NeurIPS 2017, "
-        "https://arxiv.org/abs/1612.01474"),
+        "https://arxiv.org/abs/1612.01474; figures from Table 1 of the NeurIPS version, "
+        "https://proceedings.neurips.cc/paper_files/paper/2017/file/"
+        "9ef2ed4b7fd2c810847ffa5fa85bce38-Paper.pdf (NLLs, negated here)"),
     "DropoutUncertaintyExps grid": (
         "Y. Gal, re-run (2018) of the UCI experiments of Gal & Ghahramani 2016 with a grid "
         "search over the dropout rate and the precision tau on each split, README of "
-        "https://github.com/yaringal/DropoutUncertaintyExps"),
+        "https://github.com/yaringal/DropoutUncertaintyExps at commit "
+        "6eb4497628d12b0f300f4b4f6bdc386bebad565c (2018-08-09), column \"Grid Search "
+        "(new)\", ± standard error"),
 }
 
 UCI_PROTOCOL = (
@@ -68,80 +79,94 @@ class PublishedRow(NamedTuple):
     note: str = ""
 
 
-UCI_WINE_RED = [
-    PublishedRow(
-        "VI (Graves 2011)", 0.646, 0.008, -0.98, 0.01,
-        "as tabulated by Hernandez-Lobato & Adams 2015",
-        ("Hernandez-Lobato & Adams 2015", "Graves 2011"),
-        note="Graves' mean-field VI, run by Hernández-Lobato & Adams on their splits "
-             "beside PBP"),
-    PublishedRow(
-        "PBP", 0.635, 0.008, -0.97, 0.01, "Hernandez-Lobato & Adams 2015",
-        ("Hernandez-Lobato & Adams 2015",),
-        note="probabilistic backpropagation, 40 epochs; Lakshminarayanan et al. 2017, "
-             "Table 1, rounds it to 0.64 / -0.97"),
-    PublishedRow(
-        "MC dropout", 0.62, 0.01, -0.93, 0.01, "Gal & Ghahramani 2016",
-        ("Gal & Ghahramani 2016",),
-        note="its Table 1 prints 0.62 ± 0.04 / -0.93 ± 0.06 (so does the README of "
-             "DropoutUncertaintyExps, 'original'), a standard deviation over the 20 splits "
-             "(its Boston RMSE is 2.97 ± 0.85 against PBP's 3.01 ± 0.18 s.e.); the standard "
-             "errors here are those divided by sqrt(20) (0.009, 0.013)"),
-    PublishedRow(
-        "deep ensembles", 0.64, 0.04, -0.94, 0.12,
-        "Lakshminarayanan et al. 2017 (± s.d.)",
-        ("Lakshminarayanan et al. 2017",),
-        spread="s.d.",
-        note="5 networks with adversarial training, their Table 1 (NLL 0.94 negated); its ± "
-             "has the size of a standard deviation over the splits (Boston RMSE 3.28 ± 1.00), "
-             "for the RMSE as well as the log-likelihood; as standard errors (/ sqrt(20)): "
-             "0.009, 0.027"),
-]
-
-
-# PBP, MC dropout and deep ensembles as Lakshminarayanan et al. 2017 tabulate them (Table 1,
-# their NLLs negated into log-likelihoods, their ± not recorded here); MC dropout with the
-# per-split grid search, ± s.e., from the README of DropoutUncertaintyExps.
-# dataset: (PBP, MC dropout, deep ensembles, MC dropout grid), each (rmse, ll) or
+# Every figure below was read, digit for digit, in the source its column names (text
+# copies of arXiv:1506.02142v6 and of the NeurIPS 2017 PDF; the DropoutUncertaintyExps
+# readme at the commits in REFERENCES); none is computed. Each entry is
 # (rmse, rmse_se, ll, ll_se).
+#  VI, PBP:     Gal & Ghahramani 2016, Table 1 (arXiv v6), columns "VI" and "PBP" (the
+#               PBP paper's figures, "Avg. Test RMSE / LL and Std. Errors"). Their PBP
+#               column agrees, mean and ±, with the PBP column of Lakshminarayanan et al.
+#               2017, Table 1, on all eight sets. Wine: this module recorded
+#               0.646 ± 0.008 / -0.98 ± 0.01 (VI) and 0.635 ± 0.008 / -0.97 ± 0.01 (PBP)
+#               before, three-decimal figures meant to be the PBP paper's own; they are
+#               consistent with the two-decimal ones here but were not re-read.
+#  MC dropout:  Gal & Ghahramani 2016, Table 1 (arXiv v6), column "Dropout", ± standard
+#               error; identical, on all eight sets, to "Dropout (original)" in the
+#               DropoutUncertaintyExps readme at a6259f1. The earlier version of the paper
+#               (and that readme at cfff964) print the ± scaled up by ~4.5 (concrete 5.23 ±
+#               0.53 / -3.04 ± 0.09), and Lakshminarayanan et al. 2017, Table 1, copies
+#               those: same means, larger ±.
+#  ensembles:   Lakshminarayanan et al. 2017, Table 1 (NeurIPS), "Deep Ensembles" (5 nets,
+#               adversarial training); the LL is their NLL with the sign flipped, ± as
+#               printed. The paper does not say what its ± is.
+#  grid:        DropoutUncertaintyExps readme at 6eb4497, "Grid Search RMSE / LL (new)",
+#               ± standard error (the readme says so).
 _UCI_TABLE = {
-    "concrete": ((5.67, -3.16), (5.23, -3.04), (6.03, -3.06), (4.82, 0.16, -2.93, 0.02)),
-    "energy": ((1.80, -2.04), (1.66, -1.99), (2.09, -1.38), (0.54, 0.06, -1.21, 0.01)),
-    "kin8nm": ((0.10, 0.90), (0.10, 0.95), (0.09, 1.20), (0.08, 0.00, 1.14, 0.01)),
-    "naval": ((0.01, 3.73), (0.01, 3.80), (0.00, 5.63), (0.00, 0.00, 4.45, 0.00)),
-    "power": ((4.12, -2.84), (4.02, -2.80), (4.11, -2.79), (4.01, 0.04, -2.80, 0.01)),
-    "protein": ((4.73, -2.97), (4.36, -2.89), (4.71, -2.83), (4.27, 0.02, -2.87, 0.00)),
-    "wine": ((0.64, -0.97), (0.62, -0.93), (0.64, -0.94), (0.62, 0.01, -0.93, 0.01)),
-    "yacht": ((1.02, -1.63), (1.11, -1.55), (1.58, -1.18), (0.67, 0.05, -1.25, 0.01)),
+    #            VI                        PBP                       MC dropout
+    #            deep ensembles            MC dropout, grid
+    "concrete": ((7.19, 0.12, -3.39, 0.02), (5.67, 0.09, -3.16, 0.02), (5.23, 0.12, -3.04, 0.02),
+                 (6.03, 0.58, -3.06, 0.18), (4.82, 0.16, -2.93, 0.02)),
+    "energy": ((2.65, 0.08, -2.39, 0.03), (1.80, 0.05, -2.04, 0.02), (1.66, 0.04, -1.99, 0.02),
+               (2.09, 0.29, -1.38, 0.22), (0.54, 0.06, -1.21, 0.01)),
+    "kin8nm": ((0.10, 0.00, 0.90, 0.01), (0.10, 0.00, 0.90, 0.01), (0.10, 0.00, 0.95, 0.01),
+               (0.09, 0.00, 1.20, 0.02), (0.08, 0.00, 1.14, 0.01)),
+    "naval": ((0.01, 0.00, 3.73, 0.12), (0.01, 0.00, 3.73, 0.01), (0.01, 0.00, 3.80, 0.01),
+              (0.00, 0.00, 5.63, 0.05), (0.00, 0.00, 4.45, 0.00)),
+    "power": ((4.33, 0.04, -2.89, 0.01), (4.12, 0.03, -2.84, 0.01), (4.02, 0.04, -2.80, 0.01),
+              (4.11, 0.17, -2.79, 0.04), (4.01, 0.04, -2.80, 0.01)),
+    "protein": ((4.84, 0.03, -2.99, 0.01), (4.73, 0.01, -2.97, 0.00), (4.36, 0.01, -2.89, 0.00),
+                (4.71, 0.06, -2.83, 0.02), (4.27, 0.02, -2.87, 0.00)),
+    "wine": ((0.65, 0.01, -0.98, 0.01), (0.64, 0.01, -0.97, 0.01), (0.62, 0.01, -0.93, 0.01),
+             (0.64, 0.04, -0.94, 0.12), (0.62, 0.01, -0.93, 0.01)),
+    "yacht": ((6.89, 0.67, -3.43, 0.16), (1.02, 0.05, -1.63, 0.02), (1.11, 0.09, -1.55, 0.03),
+              (1.58, 0.48, -1.18, 0.21), (0.67, 0.05, -1.25, 0.01)),
 }
-_LAKSHMINARAYANAN = "as tabulated by Lakshminarayanan et al. 2017 (Table 1)"
-_NO_SE = "the table's ± not recorded here"
+_VIA_GAL = "Hernandez-Lobato & Adams 2015, via Gal & Ghahramani 2016 (Table 1)"
+_TWO_DECIMALS = (
+    "Gal & Ghahramani 2016, Table 1 (arXiv v6), reprints the PBP paper's figures to two "
+    "decimals; the PBP paper's own Table 1 was not read for these rows")
 
 
 def _uci_rows(dataset):
-    pbp, dropout, ensembles, grid = _UCI_TABLE[dataset]
-    grid_row = PublishedRow(
-        "MC dropout, grid", *grid, "Gal 2018, DropoutUncertaintyExps (grid search)",
-        ("Gal & Ghahramani 2016", "DropoutUncertaintyExps grid"),
-        note="dropout rate and tau chosen by a grid search on each split")
-    if dataset == "wine":  # the rows with their standard errors, and VI
-        return UCI_WINE_RED + [grid_row]
-    nan = None  # no standard error recorded
+    vi, pbp, dropout, ensembles, grid = _UCI_TABLE[dataset]
     return [
-        PublishedRow("PBP", pbp[0], nan, pbp[1], nan, _LAKSHMINARAYANAN,
-                     ("Hernandez-Lobato & Adams 2015", "Lakshminarayanan et al. 2017"),
-                     spread="n/a", note=f"probabilistic backpropagation; {_NO_SE}"),
-        PublishedRow("MC dropout", dropout[0], nan, dropout[1], nan, _LAKSHMINARAYANAN,
-                     ("Gal & Ghahramani 2016", "Lakshminarayanan et al. 2017"),
-                     spread="n/a", note=f"Gal & Ghahramani 2016's figures; {_NO_SE}"),
-        PublishedRow("deep ensembles", ensembles[0], nan, ensembles[1], nan,
-                     "Lakshminarayanan et al. 2017", ("Lakshminarayanan et al. 2017",),
-                     spread="n/a", note=f"5 networks with adversarial training; {_NO_SE}"),
-        grid_row,
+        PublishedRow(
+            "VI (Graves 2011)", *vi, _VIA_GAL,
+            ("Hernandez-Lobato & Adams 2015", "Graves 2011", "Gal & Ghahramani 2016"),
+            note="Graves' mean-field VI, run by Hernández-Lobato & Adams on their splits "
+                 f"beside PBP; {_TWO_DECIMALS}"),
+        PublishedRow(
+            "PBP", *pbp, _VIA_GAL,
+            ("Hernandez-Lobato & Adams 2015", "Gal & Ghahramani 2016",
+             "Lakshminarayanan et al. 2017"),
+            note="probabilistic backpropagation, 40 epochs; Lakshminarayanan et al. 2017, "
+                 f"Table 1, prints the same figures; {_TWO_DECIMALS}"),
+        PublishedRow(
+            "MC dropout", *dropout, "Gal & Ghahramani 2016 (arXiv v6, Table 1)",
+            ("Gal & Ghahramani 2016",),
+            note="± standard errors as corrected in arXiv v6 (footnote 3: the earlier "
+                 "version's were \"erroneously scaled-up by a factor of 4.5\"), the same as "
+                 "the DropoutUncertaintyExps readme's \"Dropout (original)\" (commit "
+                 "a6259f1); Lakshminarayanan et al. 2017, Table 1, copies the earlier, "
+                 "scaled-up ± (e.g. concrete 5.23 ± 0.53), with the same means"),
+        PublishedRow(
+            "deep ensembles", *ensembles, "Lakshminarayanan et al. 2017 (Table 1)",
+            ("Lakshminarayanan et al. 2017",),
+            spread="unstated, s.d.-sized",
+            note="5 networks with adversarial training, their Table 1 (NLL negated into a "
+                 "log-likelihood, ± as printed); the paper does not say what its ± is; it "
+                 "has the size of a standard deviation over the splits, not of a standard "
+                 "error (Boston RMSE 3.28 ± 1.00 beside PBP's 3.01 ± 0.18 in the same "
+                 "table, whose MC-dropout column carries the pre-correction, s.d.-sized ±)"),
+        PublishedRow(
+            "MC dropout, grid", *grid, "Gal 2018, DropoutUncertaintyExps (grid search)",
+            ("Gal & Ghahramani 2016", "DropoutUncertaintyExps grid"),
+            note="dropout rate and tau chosen by a grid search on each split"),
     ]
 
 
 UCI_PUBLISHED = {dataset: _uci_rows(dataset) for dataset in _UCI_TABLE}
+UCI_WINE_RED = [p for p in UCI_PUBLISHED["wine"] if p.method != "MC dropout, grid"]
 
 
 # ---- 2-D toy densities (benchmarks/flows_2d.py) ----------------------------------------
