@@ -6,7 +6,8 @@ import tensorflow as tf
 
 from tfbsl._xla import materialized
 
-pytestmark = pytest.mark.slow  # see setup.cfg: the fast loop leaves it out
+# slow: see setup.cfg (the fast loop leaves it out); grappler: tests/conftest.py.
+pytestmark = [pytest.mark.slow, pytest.mark.grappler]
 
 
 def _values():
