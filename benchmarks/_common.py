@@ -99,6 +99,19 @@ def step_ms(kinds, make_model, input_shape, batch, steps, epochs, rounds):
     return {kind: (1000 * np.asarray(times[kind]) / steps, models[kind][1]) for kind in kinds}
 
 
+def reset_model(model, fresh):
+    """`model` (compiled once, its train step traced once) back to the initial
+    weights of the freshly built `fresh` (seed generators' states included)
+    and to a new optimizer state: repeated trainings of one architecture
+    (splits, seeds) then compile once."""
+    # `variables`, unlike `weights`, holds the seed generators' states.
+    for variable, initial in zip(model.variables, fresh.variables, strict=True):
+        variable.assign(initial)
+    for variable in model.optimizer.variables:
+        if variable.name != "learning_rate":  # the step count and the moments
+            variable.assign(np.zeros(variable.shape, variable.dtype))
+
+
 def machine():
     return {"platform": platform.platform(), "processor": platform.processor(),
             "cpus": os.cpu_count(), "python": platform.python_version()}

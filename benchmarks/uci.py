@@ -80,15 +80,6 @@ DEFAULT_HIDDEN = 50
 Gaussian = collections.namedtuple("Gaussian", ["mean", "stddev"])
 
 
-def _reset(model, fresh):
-    """`model` (compiled once, its train step traced once) back to the initial
-    weights of the freshly built `fresh` and to a new optimizer state."""
-    model.set_weights(fresh.get_weights())
-    for variable in model.optimizer.variables:
-        if variable.name != "learning_rate":  # the step count and the moments
-            variable.assign(np.zeros(variable.shape, variable.dtype))
-
-
 def _compile(model, args, loss):
     model.compile(keras.optimizers.Adam(args.lr), loss=loss, **_compiled(args))
     return model
@@ -151,7 +142,7 @@ class Variational(Method):
 
     def fit_predict(self, x_train, y_train, x_test, seed):
         keras.utils.set_random_seed(seed)
-        _reset(self.model, self.build())
+        _common.reset_model(self.model, self.build())
         _fit(self.model, x_train, y_train, self.args, seed)
         prediction = tfbsl.predict_mc(self.model, x_test, num_samples=self.args.num_samples)
         return {self.name: prediction}
@@ -177,7 +168,7 @@ class Dropout(Method):
 
     def fit_predict(self, x_train, y_train, x_test, seed):
         keras.utils.set_random_seed(seed)
-        _reset(self.model, self.build())
+        _common.reset_model(self.model, self.build())
         _fit(self.model, x_train, y_train, self.args, seed)
         body, head = self.model.layers
         # The Normal parameters of every pass, then the head's Normal of each.
@@ -211,7 +202,7 @@ class Ensemble(Method):
     def fit_predict(self, x_train, y_train, x_test, seed):
         for i, member in enumerate(self.ensemble.members):
             keras.utils.set_random_seed(seed + i)
-            _reset(member, self.build_member())
+            _common.reset_model(member, self.build_member())
         self.ensemble.seed = seed  # `fit` trains member i after set_random_seed(seed + i)
         # One dataset for all: each member's pass over it draws its own order.
         self.ensemble.fit(_epochs(x_train, y_train, self.args, seed), epochs=1,
@@ -239,7 +230,7 @@ class Laplace(Method):
 
     def fit_predict(self, x_train, y_train, x_test, seed):
         keras.utils.set_random_seed(seed)
-        _reset(self.model, self.build())
+        _common.reset_model(self.model, self.build())
         _fit(self.model, x_train, y_train, self.args, seed)
         fitted = self.model.predict(x_train, batch_size=4096, verbose=0)[:, 0]
         noise_variance = float(np.mean((y_train - fitted) ** 2))
