@@ -315,4 +315,8 @@ def _worker(out_path):
 
 
 if __name__ == "__main__":
+    if not os.environ.get("TFBSL_TEST_GRAPPLER"):  # as in tests/conftest.py
+        import tensorflow as tf
+
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     {"mirrored": _mirrored, "worker": _worker}[sys.argv[1]](sys.argv[2])
