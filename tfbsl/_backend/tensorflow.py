@@ -66,7 +66,7 @@ def _raw_draw(op, shape, seed, alg, dtype):
     fixed key), but in about 12 graph ops instead of the 47 of
     `tf.random.stateless_uniform`, whose shape and argument handling made
     the seeds and draws a third of the time to trace a Flipout layer (243 ms
-    against 8 ms for a `Dense`). `tests/test_backend_seam.py` checks that
+    against 8 ms for a `Dense`). `tests/test_random_tensorflow.py` checks that
     the draws are bit-identical in eager, graph and XLA-compiled runs.
     """
     if alg == "threefry":
