@@ -315,8 +315,8 @@ def _worker(out_path):
 
 
 if __name__ == "__main__":
-    if not os.environ.get("TFBSL_TEST_GRAPPLER"):  # as in tests/conftest.py
-        import tensorflow as tf
+    from tests import _grappler
 
-        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    if not _grappler.wanted():  # as in tests/conftest.py
+        _grappler.set_grappler(False)
     {"mirrored": _mirrored, "worker": _worker}[sys.argv[1]](sys.argv[2])

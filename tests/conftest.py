@@ -6,34 +6,27 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import keras
 import pytest
 
+from tests import _grappler
+
 # Grappler, TensorFlow's graph optimizer, rewrites every traced function before
 # it first runs; it does not change what tfbsl computes, and it took a fifth of
 # the conformance suite's time (507 -> 414 s of tests). The suite runs with it
 # off; tests marked `grappler` (what TensorFlow's compilers make of tfbsl's
 # graphs: tests/test_xla.py) turn it on, and `TFBSL_TEST_GRAPPLER=1` keeps it
 # on for a whole run.
-_GRAPPLER_OFF = (keras.backend.backend() == "tensorflow"
-                 and not os.environ.get("TFBSL_TEST_GRAPPLER"))
-
-
-def _set_grappler(on):
-    import tensorflow as tf
-
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": not on})
-
-
+_GRAPPLER_OFF = keras.backend.backend() == "tensorflow" and not _grappler.wanted()
 if _GRAPPLER_OFF:
-    _set_grappler(False)
+    _grappler.set_grappler(False)
 
 
 @pytest.fixture(autouse=True)
 def _grappler_where_marked(request):
     marked = _GRAPPLER_OFF and request.node.get_closest_marker("grappler") is not None
     if marked:
-        _set_grappler(True)
+        _grappler.set_grappler(True)
     yield
     if marked:
-        _set_grappler(False)
+        _grappler.set_grappler(False)
 
 
 @pytest.fixture(autouse=True)
