@@ -10,8 +10,9 @@ data-parallel test).
   every `jit_compile=True` step on TensorFlow and every step on JAX; at level 0
   the JAX pass of tests/backends took a third less time (100 -> 67 s for two
   of its files) and a jit-compiled tfbsl `fit` on TensorFlow 3.6 -> 2.4 s.
-  What tfbsl computes is checked at the default level by `TFBSL_TEST_XLA_OPT=1`
-  runs and by every benchmark and notebook run outside the suite.
+  The compile-time test of tests/test_xla.py runs at the default level
+  (`without_fast_xla`); `TFBSL_TEST_XLA_OPT=1` runs the whole suite there, as
+  the benchmarks and notebooks run outside it.
 """
 
 import os
@@ -38,3 +39,11 @@ def xla_flags(flags=None):
     if os.environ.get("TFBSL_TEST_XLA_OPT") or _FAST_XLA in flags:
         return flags
     return f"{flags} {_FAST_XLA}".strip()
+
+
+def without_fast_xla(env):
+    """`env` with the suite's XLA setting taken out of `XLA_FLAGS`: for a
+    subprocess that tests what XLA's default optimisation does (LLVM's
+    vectorizer: tests/test_xla.py)."""
+    flags = env.get("XLA_FLAGS", "").replace(_FAST_XLA, "").strip()
+    return {**env, "XLA_FLAGS": flags}
