@@ -315,8 +315,8 @@ def _worker(out_path):
 
 
 if __name__ == "__main__":
-    from tests import _compilers
+    from tests import _grappler
 
-    if not _compilers.grappler_wanted():  # as in tests/conftest.py
-        _compilers.set_grappler(False)
+    if not _grappler.wanted():  # as in tests/conftest.py
+        _grappler.set_grappler(False)
     {"mirrored": _mirrored, "worker": _worker}[sys.argv[1]](sys.argv[2])

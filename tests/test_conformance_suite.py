@@ -313,9 +313,9 @@ def check_model_style(case, build_model, tmp_path, jit_compile=False, evaluate=F
     model.compile(keras.optimizers.Adam(1e-3), loss=case.loss, jit_compile=jit_compile)
     if model.built:
         # Keras on TensorFlow otherwise makes the optimizer's variables inside
-        # the first trace of its train step and so traces it twice (0.6 s a
-        # case). The unbuilt styles (`sequential_lazy`, `subclassed`) keep
-        # that path: their layers are built, and traced twice, inside `fit`.
+        # the first trace of its train step and so traces it twice. The
+        # unbuilt styles (`sequential_lazy`, `subclassed`) keep that path:
+        # their layers are built, and traced twice, inside `fit`.
         model.optimizer.build(model.trainable_variables)
     history = model.fit(x, y, epochs=1, batch_size=N, verbose=0)
     assert np.all(np.isfinite(history.history["loss"])), history.history

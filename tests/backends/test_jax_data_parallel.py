@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from tests import _compilers
 from tfbsl._backend import NAME
 
 pytestmark = [pytest.mark.skipif(NAME != "jax", reason="keras.distribution is JAX's"),
@@ -21,8 +20,7 @@ _SCRIPT = pathlib.Path(__file__).with_name("_data_parallel_script.py")
 @pytest.mark.parametrize("estimator", ["reparameterization", "flipout",
                                        "local_reparameterization"])
 def test_two_devices_take_the_one_device_step(estimator):
-    env = dict(os.environ, XLA_FLAGS=_compilers.xla_flags(
-                   "--xla_force_host_platform_device_count=2"),
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
                KERAS_BACKEND="jax")
     result = subprocess.run([sys.executable, str(_SCRIPT), estimator], env=env,
                             capture_output=True, text=True, timeout=600)
