@@ -123,15 +123,18 @@ class Method:
 
 
 class Variational(Method):
-    def __init__(self, args, num_inputs, hidden, n_train, estimator):
+    def __init__(self, args, num_inputs, hidden, n_train, estimator, **layer_arguments):
+        # `layer_arguments`: extra `DenseVariational` arguments (the defaults
+        # study's candidate priors and posteriors); none here, so the rows
+        # are the library's default posterior and prior.
         super().__init__(args, num_inputs, hidden, n_train)
-        self.estimator = estimator
+        self.estimator, self.layer_arguments = estimator, layer_arguments
         self.name = f"tfbsl VI, {estimator.replace('_', ' ')}"
         self.model = _compile(self.build(), args, tfbsl.losses.NegativeLogLikelihood())
 
     def build(self):
-        # The library's default posterior and prior: nothing passed.
-        variational = dict(kl_weight=1 / self.n_train, estimator=self.estimator)
+        variational = dict(kl_weight=1 / self.n_train, estimator=self.estimator,
+                           **self.layer_arguments)
         return keras.Sequential([
             keras.Input((self.num_inputs,)),
             tfbsl.layers.DenseVariational(self.hidden, activation="relu", **variational),
