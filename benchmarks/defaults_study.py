@@ -23,6 +23,9 @@ Configurations (`--configs`): `PRIOR/INIT_SCALE`, PRIOR one of
 `tfbsl.priors.get`'s names (`normal`: N(0, 1) on every weight; `fan_in`:
 N(0, 1/fan_in) on kernels; `scale_mixture`), INIT_SCALE the mean-field
 posterior's initial standard deviation; `default` is the library's defaults.
+`PRIOR/INIT_SCALE/xF` also multiplies the Adam learning rate of the
+posterior scales' parameters by F (`gap` and `digits` only), e.g.
+`normal/0.001/x10`.
 
     python -m benchmarks.defaults_study                 # every config and problem, 3 seeds
     python -m benchmarks.defaults_study --quick         # 1 seed, short training: a smoke run
@@ -50,13 +53,46 @@ CONFIGS = ["default", "normal/0.001", "normal/0.01", "normal/0.05",
            "fan_in/0.001", "fan_in/0.05", "scale_mixture/0.001"]
 
 
+def _parts(config):
+    """(prior, init scale, scale learning-rate factor) of `config`."""
+    if config == "default":
+        return None, None, 1.0
+    prior, init_scale, *factor = config.split("/")
+    return prior, float(init_scale), float(factor[0].lstrip("x")) if factor else 1.0
+
+
 def candidate(config):
     """The prior and posterior arguments of `config` (none for `default`)."""
-    if config == "default":
+    prior, init_scale, _ = _parts(config)
+    if prior is None:
         return {}
-    prior, init_scale = config.split("/")
-    return {"prior": prior,
-            "make_posterior_fn": tfbsl.posteriors.MeanFieldNormal(float(init_scale))}
+    return {"prior": prior, "make_posterior_fn": tfbsl.posteriors.MeanFieldNormal(init_scale)}
+
+
+class ScaleRateAdam(keras.optimizers.Adam):
+    """Adam whose steps on the mean-field posteriors' scale parameters (the
+    `rho` of `scale = softplus(rho)`) use `factor` times the learning rate.
+    (Adam's steps do not depend on the gradient's size, so scaling the
+    gradient instead would not do it.)"""
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def update_step(self, gradient, variable, learning_rate):
+        # On TensorFlow `variable` is the Keras variable's tf.Variable, named
+        # by its path: ".../rho:0".
+        if variable.name.split(":")[0].rsplit("/", 1)[-1] == "rho":
+            learning_rate = learning_rate * self.factor
+        super().update_step(gradient, variable, learning_rate)
+
+
+def optimizer(config, learning_rate):
+    """Adam at `learning_rate`, the posterior scales' rate times the config's factor."""
+    factor = _parts(config)[2]
+    if factor == 1.0:
+        return keras.optimizers.Adam(learning_rate)
+    return ScaleRateAdam(factor, learning_rate=learning_rate)
 
 
 def layer_arguments(config, n, estimator):
@@ -79,7 +115,7 @@ def gap(config, seed, epochs, estimator):
         tfbsl.layers.DenseVariational(2, **bayes),
         tfbsl.layers.IndependentNormal(1),
     ])
-    model.compile(keras.optimizers.Adam(1e-2), tfbsl.losses.NegativeLogLikelihood(),
+    model.compile(optimizer(config, 1e-2), tfbsl.losses.NegativeLogLikelihood(),
                   jit_compile=True)
     model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
     inside = tfbsl.predict_mc(model, np.linspace(-0.5, 0.5, 21, dtype="float32")[:, None], 100)
@@ -112,7 +148,7 @@ def digits(config, seed, epochs, estimator):
         tfbsl.layers.DenseVariational(5, **bayes),
         tfbsl.layers.Categorical(5),
     ])
-    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
+    model.compile(optimizer(config, 3e-3), "sparse_categorical_crossentropy",
                   jit_compile=True)
     model.fit(x_train, y_train, epochs=epochs, batch_size=64, verbose=0)
     held_out = tfbsl.predict_proba_mc(model, x_test, 30)
@@ -142,6 +178,8 @@ def _uci_method(config, name, estimator, epochs):
 def uci(config, seed, epochs, estimator):
     """`benchmarks.uci`'s protocol and network on split `seed` of each of
     `UCI_SETS`: its tfbsl VI row, with the candidate's prior and posterior."""
+    if _parts(config)[2] != 1.0:
+        raise ValueError(f"The uci problem takes no scale learning-rate factor: {config}")
     args = uci_benchmark.parse_args(["--epochs", str(epochs)])
     result = {}
     for name in UCI_SETS:
