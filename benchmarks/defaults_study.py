@@ -187,7 +187,8 @@ def uci(config, seed, epochs, estimator):
             tfbsl.datasets.load_uci(name, seed, seed=args.seed))
         method = _uci_method(config, name, estimator, epochs)
         # the weight seed benchmarks.uci gives its first method on this split
-        prediction = method.fit_predict(x_train, y_train, x_test, args.seed + 1000 * seed)
+        prediction = method.fit_predict(x_train, y_train, x_test,
+                                        uci_benchmark.weight_seed(args, seed, 0))
         prediction = prediction[method.name]
         result[f"{name}_rmse"] = float(tfbsl.rmse(prediction, y_test, y_scale=y_scale))
         result[f"{name}_ll"] = float(

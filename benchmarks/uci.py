@@ -259,6 +259,12 @@ def make_methods(args, num_inputs, hidden, n_train):
     return methods
 
 
+def weight_seed(args, split, method_index):
+    """The seed of the networks of method `method_index` (in `args.methods`'
+    order) on split `split`: distinct per split and method, reproducible."""
+    return args.seed + 1000 * split + 100 * method_index
+
+
 def normalise(split):
     """The split's arrays normalised with the training mean and standard
     deviation (a constant feature keeps scale 1), float32; and sigma_y."""
@@ -316,7 +322,7 @@ def run_dataset(name, index, args):
         for m, method in enumerate(methods):
             began = time.perf_counter()
             predictions = method.fit_predict(
-                x_train, y_train, x_test, seed=args.seed + 1000 * split + 100 * m)
+                x_train, y_train, x_test, seed=weight_seed(args, split, m))
             seconds = time.perf_counter() - began
             for row, prediction in predictions.items():
                 scores[row]["rmse"].append(tfbsl.rmse(prediction, y_test, y_scale=y_scale))
